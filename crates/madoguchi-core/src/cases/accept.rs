@@ -1,0 +1,104 @@
+//! Accepting (受付完了): the case moves from submitted to accepted exactly once (a second
+//! reviewer's accept gets a conflict), the accepted version's registry effects are applied to
+//! the records this case concerns, and the provider is told.
+
+use madoguchi_db::{cases, filings};
+use madoguchi_domain::case::{CaseAction, CaseStatus};
+
+use super::{load_for_staff, notice_facts};
+use crate::jobs::notify;
+use crate::{Actor, App, CoreError, CoreResult};
+
+/// Accepts a case; returns how many registry values changed.
+pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let c = load_for_staff(&mut tx, actor, case_id).await?;
+    let from: Vec<&str> = CaseStatus::sources(CaseAction::Accept)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    cases::transition(
+        &mut tx,
+        case_id,
+        &from,
+        CaseStatus::Accepted.as_str(),
+        None,
+        Some(now),
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        madoguchi_db::DbError::Conflict { .. } => CoreError::Conflict(format!(
+            "この案件はすでに処理されています（現在の状態: {}）。画面を更新してください。",
+            CaseStatus::parse(&c.status)
+                .map(|s| s.label())
+                .unwrap_or("不明")
+        )),
+        other => other.into(),
+    })?;
+    let f = filings::get_filing(&mut tx, &c.filing_id).await?;
+    let def = app
+        .catalog
+        .get(&f.procedure_id, &f.procedure_version)
+        .ok_or_else(|| {
+            CoreError::Internal(format!(
+                "procedure {}@{} missing",
+                f.procedure_id, f.procedure_version
+            ))
+        })?;
+    let version = filings::get_version(&mut tx, &c.current_version_id).await?;
+    let data = crate::filings::parse_data(&version.data)?;
+    let covered: Vec<String> = serde_json::from_str(&version.establishments)?;
+    // Establishment effects apply to the establishments this authority's designations cover.
+    let scope: Vec<String> = cases::case_designations(&mut tx, case_id)
+        .await?
+        .into_iter()
+        .map(|d| d.establishment_id)
+        .filter(|e| covered.contains(e))
+        .collect();
+    let effects = def.effects(&data, &covered);
+    let changed = crate::registry::apply_effects(
+        &mut tx,
+        &c.corporation_id,
+        &effects,
+        &scope,
+        case_id,
+        &c.authority_code,
+        now,
+    )
+    .await?;
+    crate::filings::submit::record_event(
+        &mut tx,
+        case_id,
+        "accepted",
+        actor,
+        now,
+        Some(&c.current_version_id),
+        "",
+    )
+    .await?;
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "case.accepted",
+        "case",
+        case_id,
+        &serde_json::json!({ "version_id": c.current_version_id, "registry_changes": changed }),
+    )
+    .await?;
+    let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
+    let mail =
+        notify::accepted_to_provider(facts.provider_emails.clone(), &facts.notice(&c.reference));
+    crate::jobs::enqueue_mail(
+        app,
+        &mut tx,
+        &mail,
+        Some(&format!("mail:{case_id}:accepted")),
+    )
+    .await?;
+    tx.commit().await?;
+    app.jobs_waker.notify_one();
+    Ok(changed)
+}

@@ -1,0 +1,84 @@
+//! Cases: one authority's handling of a submitted filing. One action per file: `accept`,
+//! `return_case`, `comment`; `view` assembles the reviewer's case view and inbox.
+
+mod accept;
+mod comment;
+mod return_case;
+pub mod view;
+
+pub use accept::accept;
+pub use comment::comment;
+pub use return_case::{ReturnRequest, field_label, return_case};
+
+use madoguchi_db::cases::CaseRow;
+use madoguchi_db::{DbError, Tx, cases};
+
+use crate::jobs::notify::CaseNotice;
+use crate::{Actor, App, CoreError, CoreResult};
+
+/// Loads a case addressed to the actor's authority; any other case is `NotFound`.
+pub(crate) async fn load_for_staff(
+    tx: &mut Tx,
+    actor: &Actor,
+    case_id: &str,
+) -> CoreResult<CaseRow> {
+    let authority = actor.require_authority_staff()?;
+    match cases::get_case(tx, case_id).await {
+        Ok(c) if c.authority_code == authority => Ok(c),
+        Ok(_) | Err(DbError::NotFound) => Err(CoreError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Owned facts for a provider notice about a case.
+pub(crate) struct NoticeFacts {
+    pub title: String,
+    pub corporation_name: String,
+    pub authority_name: String,
+    pub url: String,
+    pub provider_emails: Vec<String>,
+}
+
+impl NoticeFacts {
+    pub fn notice<'a>(&'a self, reference: &'a str) -> CaseNotice<'a> {
+        CaseNotice {
+            reference,
+            procedure_title: &self.title,
+            corporation_name: &self.corporation_name,
+            authority_name: &self.authority_name,
+            case_url: &self.url,
+        }
+    }
+}
+
+/// Gathers what a notice to the provider needs: the filer's and the corporation's addresses.
+pub(crate) async fn notice_facts(
+    app: &App,
+    tx: &mut Tx,
+    c: &CaseRow,
+    title: &str,
+) -> CoreResult<NoticeFacts> {
+    let f = madoguchi_db::filings::get_filing(tx, &c.filing_id).await?;
+    let corp = madoguchi_db::registry::get_corporation(tx, &c.corporation_id).await?;
+    let authority = madoguchi_db::registry::get_authority(tx, &c.authority_code).await?;
+    let filer = madoguchi_db::users::get_user(tx, &f.created_by).await?;
+    let mut to = vec![];
+    if filer.disabled_at.is_none() && !filer.email.is_empty() {
+        to.push(filer.email);
+    }
+    if let Some(e) = madoguchi_db::registry::parse_profile(&corp.profile)?
+        .get("email")
+        .and_then(|v| v.as_str())
+    {
+        if !e.is_empty() && !to.iter().any(|t| t == e) {
+            to.push(e.to_string());
+        }
+    }
+    Ok(NoticeFacts {
+        title: title.to_string(),
+        corporation_name: corp.name,
+        authority_name: authority.name,
+        url: format!("{}/filings/{}", app.config.base_url, c.filing_id),
+        provider_emails: to,
+    })
+}

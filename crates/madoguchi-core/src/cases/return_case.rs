@@ -1,0 +1,151 @@
+//! Returning (差戻し): the reviewer sends the case back with a message to the provider,
+//! optionally pinning fields and attaching files; the provider corrects and resubmits.
+
+use madoguchi_db::cases::CaseEventRow;
+use madoguchi_db::{attachments, cases, filings, new_id};
+use madoguchi_domain::case::{CaseAction, CaseStatus};
+
+use super::{load_for_staff, notice_facts};
+use crate::jobs::notify;
+use crate::{Actor, App, CoreError, CoreResult};
+
+/// A return: the message to the provider, the fields it is about, files sent with it.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReturnRequest {
+    /// Message to the provider (required): what to correct and why.
+    pub message: String,
+    /// Field paths the message is about, e.g. `fields.representative_name`.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Ids of files (uploaded by this authority) sent with the return.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+}
+
+/// Returns a case to the provider.
+pub async fn return_case(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    req: ReturnRequest,
+) -> CoreResult<()> {
+    let message = req.message.trim();
+    if message.is_empty() {
+        return Err(CoreError::field(
+            "message",
+            "required",
+            "差戻しの理由（事業者へのメッセージ）を入力してください。",
+        ));
+    }
+    if message.chars().count() > 4000 {
+        return Err(CoreError::field(
+            "message",
+            "too_long",
+            "メッセージは4000文字以内で入力してください。",
+        ));
+    }
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let c = load_for_staff(&mut tx, actor, case_id).await?;
+    let f = filings::get_filing(&mut tx, &c.filing_id).await?;
+    let def = app
+        .catalog
+        .get(&f.procedure_id, &f.procedure_version)
+        .ok_or_else(|| CoreError::Internal("procedure missing".into()))?;
+    let mut labels = Vec::new();
+    for path in &req.fields {
+        match field_label(def, path) {
+            Some(l) => labels.push(l),
+            None => {
+                return Err(CoreError::field(
+                    "fields",
+                    "unknown_field",
+                    format!("「{path}」はこの手続の項目ではありません。"),
+                ));
+            }
+        }
+    }
+    for id in &req.attachment_ids {
+        let a = attachments::get_attachment(&mut tx, id)
+            .await
+            .map_err(|_| {
+                CoreError::field(
+                    "attachment_ids",
+                    "unknown_attachment",
+                    "添付するファイルが見つかりません。",
+                )
+            })?;
+        if a.authority_code.as_deref() != Some(c.authority_code.as_str()) {
+            return Err(CoreError::field(
+                "attachment_ids",
+                "unknown_attachment",
+                "添付するファイルが見つかりません。",
+            ));
+        }
+    }
+    let from: Vec<&str> = CaseStatus::sources(CaseAction::Return)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    cases::transition(&mut tx, case_id, &from, CaseStatus::Returned.as_str(), None, None, now)
+        .await
+        .map_err(|e| match e {
+            madoguchi_db::DbError::Conflict { .. } => CoreError::Conflict("この案件は差し戻せる状態ではありません（すでに処理されています）。画面を更新してください。".into()),
+            other => other.into(),
+        })?;
+    cases::insert_event(
+        &mut tx,
+        &CaseEventRow {
+            id: new_id(),
+            case_id: case_id.into(),
+            kind: "returned".into(),
+            visibility: "provider".into(),
+            actor_id: actor.user_id.clone(),
+            at: now,
+            version_id: Some(c.current_version_id.clone()),
+            message: message.into(),
+            fields: serde_json::to_string(&req.fields)?,
+            attachments: serde_json::to_string(&req.attachment_ids)?,
+        },
+    )
+    .await?;
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "case.returned",
+        "case",
+        case_id,
+        &serde_json::json!({ "fields": req.fields, "attachments": req.attachment_ids }),
+    )
+    .await?;
+    let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
+    let mail = notify::returned_to_provider(
+        facts.provider_emails.clone(),
+        &facts.notice(&c.reference),
+        message,
+        &labels,
+    );
+    crate::jobs::enqueue_mail(app, &mut tx, &mail, None).await?;
+    tx.commit().await?;
+    app.jobs_waker.notify_one();
+    Ok(())
+}
+
+/// The label of a field path (`fields.<id>` or `establishments.<est>.<id>`), if the
+/// procedure has that field.
+pub fn field_label(
+    def: &madoguchi_domain::procedure::ProcedureDefinition,
+    path: &str,
+) -> Option<String> {
+    let id = if let Some(rest) = path.strip_prefix("fields.") {
+        rest
+    } else if let Some(rest) = path.strip_prefix("establishments.") {
+        rest.split_once('.')?.1
+    } else if let Some(rest) = path.strip_prefix("attachments.") {
+        return def.attachment(rest).map(|a| a.label.clone());
+    } else {
+        return None;
+    };
+    def.field(id).map(|(_, f)| f.label.clone())
+}

@@ -1,0 +1,225 @@
+//! What authority staff see: the inbox of cases addressed to their authority, and one case
+//! laid out with its version's answers, the registry's current values, attachments, the
+//! designations concerned and the full history including internal notes.
+
+use madoguchi_db::{attachments, cases, filings, registry};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::load_for_staff;
+use crate::clock::format_ms_jst;
+use crate::filings::view::{
+    AttachmentLinkView, EstablishmentRef, EventView, VersionSummary, events_view,
+};
+use crate::{Actor, App, CoreError, CoreResult};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InboxItem {
+    pub id: String,
+    pub reference: String,
+    pub status: String,
+    pub procedure_id: String,
+    pub procedure_title: String,
+    pub corporation_name: String,
+    pub submitted_at: String,
+    pub updated_at: String,
+}
+
+/// The inbox of the actor's authority, newest activity first; `status` filters.
+pub async fn inbox(
+    app: &App,
+    actor: &Actor,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> CoreResult<Vec<InboxItem>> {
+    let authority = actor.require_authority_staff()?;
+    if let Some(s) = status {
+        if madoguchi_domain::case::CaseStatus::parse(s).is_none() {
+            return Err(CoreError::field(
+                "status",
+                "invalid",
+                "状態は submitted, returned, accepted, withdrawn のいずれかを指定してください。",
+            ));
+        }
+    }
+    let mut tx = app.db.begin_read().await?;
+    let rows = cases::inbox(
+        &mut tx,
+        authority,
+        status,
+        limit.clamp(1, 200),
+        offset.max(0),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InboxItem {
+            procedure_title: app
+                .catalog
+                .latest(&r.procedure_id)
+                .map(|d| d.title.clone())
+                .unwrap_or(r.procedure_id.clone()),
+            id: r.id,
+            reference: r.reference,
+            status: r.status,
+            procedure_id: r.procedure_id,
+            corporation_name: r.corporation_name,
+            submitted_at: format_ms_jst(r.submitted_at),
+            updated_at: format_ms_jst(r.updated_at),
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DesignationView {
+    pub establishment_id: String,
+    pub office_number: String,
+    pub establishment_name: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub valid_until: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    pub filing_id: String,
+    pub reference: String,
+    pub status: String,
+    pub authority_code: String,
+    pub authority_name: String,
+    pub corporation_id: String,
+    pub corporation_name: String,
+    pub corporate_number: Option<String>,
+    pub procedure_id: String,
+    pub procedure_version: String,
+    pub procedure_title: String,
+    pub version_id: String,
+    pub version_no: i64,
+    /// Answers of the version under review (FilingData).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// The corporation's registry record now (to compare with the answers).
+    #[schema(value_type = Object)]
+    pub corporation_record: serde_json::Value,
+    pub establishments: Vec<EstablishmentRef>,
+    pub designations: Vec<DesignationView>,
+    pub attachments: Vec<AttachmentLinkView>,
+    pub versions: Vec<VersionSummary>,
+    /// Full history, internal notes included (`internal: true`).
+    pub events: Vec<EventView>,
+    pub submitted_at: String,
+    pub decided_at: Option<String>,
+}
+
+/// One case for its authority's staff; `version_no` picks an earlier version to look at.
+pub async fn get(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    version_no: Option<i64>,
+) -> CoreResult<CaseView> {
+    let mut tx = app.db.begin_read().await?;
+    let c = load_for_staff(&mut tx, actor, case_id).await?;
+    let f = filings::get_filing(&mut tx, &c.filing_id).await?;
+    let def = crate::filings::definition_of(app, &f)?;
+    let versions = filings::list_versions(&mut tx, &c.filing_id).await?;
+    // Versions this case was submitted with (the current one and those in its history).
+    let events = events_view(&mut tx, case_id, true, &versions).await?;
+    let mut mine: Vec<_> = versions
+        .iter()
+        .filter(|v| {
+            v.id == c.current_version_id
+                || events.iter().any(|e| e.version_no == Some(v.version_no))
+        })
+        .cloned()
+        .collect();
+    mine.sort_by_key(|v| v.version_no);
+    let version = match version_no {
+        Some(n) => mine
+            .iter()
+            .find(|v| v.version_no == n)
+            .cloned()
+            .ok_or(CoreError::NotFound)?,
+        None => filings::get_version(&mut tx, &c.current_version_id).await?,
+    };
+    let corp = registry::get_corporation(&mut tx, &c.corporation_id).await?;
+    let authority = registry::get_authority(&mut tx, &c.authority_code).await?;
+    let est_ids: Vec<String> = serde_json::from_str(&version.establishments)?;
+    let mut establishments = Vec::new();
+    for id in &est_ids {
+        let e = registry::get_establishment(&mut tx, id).await?;
+        establishments.push(EstablishmentRef {
+            id: e.id,
+            office_number: e.office_number,
+            name: e.name,
+        });
+    }
+    let mut designations = Vec::new();
+    for d in cases::case_designations(&mut tx, case_id).await? {
+        let e = registry::get_establishment(&mut tx, &d.establishment_id).await?;
+        let service_name = madoguchi_domain::ids::find_service_type(&d.service_code)
+            .map(|s| s.name.to_string())
+            .unwrap_or_default();
+        designations.push(DesignationView {
+            establishment_id: e.id,
+            office_number: e.office_number,
+            establishment_name: e.name,
+            service_code: d.service_code,
+            service_name,
+            valid_until: d.valid_until,
+        });
+    }
+    let refs: Vec<serde_json::Value> = serde_json::from_str(&version.attachments)?;
+    let mut atts = Vec::new();
+    for r in refs {
+        let (Some(aid), Some(req)) = (r["attachment_id"].as_str(), r["requirement_id"].as_str())
+        else {
+            continue;
+        };
+        let a = attachments::get_attachment(&mut tx, aid).await?;
+        atts.push(AttachmentLinkView {
+            attachment_id: a.id,
+            requirement_id: req.into(),
+            filename: a.filename,
+            size_bytes: a.size_bytes,
+            sha256: a.sha256,
+            content_type: a.content_type,
+        });
+    }
+    tx.commit().await?;
+    Ok(CaseView {
+        id: c.id,
+        filing_id: c.filing_id,
+        reference: c.reference,
+        status: c.status,
+        authority_code: c.authority_code,
+        authority_name: authority.name,
+        corporation_id: corp.id,
+        corporation_name: corp.name,
+        corporate_number: corp.corporate_number,
+        procedure_id: f.procedure_id,
+        procedure_version: f.procedure_version,
+        procedure_title: def.title.clone(),
+        version_id: version.id,
+        version_no: version.version_no,
+        data: serde_json::from_str(&version.data)?,
+        corporation_record: serde_json::from_str(&corp.profile)?,
+        establishments,
+        designations,
+        attachments: atts,
+        versions: mine
+            .iter()
+            .map(|v| VersionSummary {
+                id: v.id.clone(),
+                version_no: v.version_no,
+                created_at: format_ms_jst(v.created_at),
+            })
+            .collect(),
+        events,
+        submitted_at: format_ms_jst(c.submitted_at),
+        decided_at: c.decided_at.map(format_ms_jst),
+    })
+}

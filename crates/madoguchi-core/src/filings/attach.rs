@@ -1,0 +1,178 @@
+//! Files: uploading (stored content-addressed, durable before the row commits) and linking an
+//! uploaded file to a filing's attachment requirement. One upload may serve many filings.
+
+use madoguchi_db::attachments::{self, AttachmentRow};
+use madoguchi_db::new_id;
+
+use super::{definition_of, load_own};
+use crate::{Actor, App, CoreError, CoreResult};
+
+/// Stores an uploaded file for the actor's organisation; returns the attachment id.
+pub async fn upload(
+    app: &App,
+    actor: &Actor,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> CoreResult<String> {
+    let filename = sanitize_filename(filename);
+    if bytes.is_empty() {
+        return Err(CoreError::field(
+            "file",
+            "empty",
+            "ファイルが空です。内容のあるファイルを選んでください。",
+        ));
+    }
+    if bytes.len() as u64 > app.config.max_upload_bytes {
+        return Err(CoreError::field(
+            "file",
+            "too_large",
+            format!(
+                "ファイルが大きすぎます（上限 {} MB）。",
+                app.config.max_upload_bytes / 1024 / 1024
+            ),
+        ));
+    }
+    let (corporation_id, authority_code) = match (actor.corporation_id(), actor.authority_code()) {
+        (Some(c), _) => (Some(c.to_string()), None),
+        (None, Some(a)) => (None, Some(a.to_string())),
+        _ => {
+            return Err(CoreError::Forbidden(
+                "ファイルを登録できるのは事業者または自治体の担当者です。".into(),
+            ));
+        }
+    };
+    let size = bytes.len() as i64;
+    let sha = app.blobs.put(bytes).await?;
+    let now = app.now_ms();
+    let id = new_id();
+    let mut tx = app.db.begin().await?;
+    attachments::insert_attachment(
+        &mut tx,
+        &AttachmentRow {
+            id: id.clone(),
+            sha256: sha.clone(),
+            size_bytes: size,
+            content_type: content_type.chars().take(100).collect(),
+            filename,
+            corporation_id,
+            authority_code,
+            uploaded_by: actor.user_id.clone(),
+            created_at: now,
+        },
+    )
+    .await?;
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "attachment.uploaded",
+        "attachment",
+        &id,
+        &serde_json::json!({ "sha256": sha, "size": size }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Links one of the corporation's uploads to a filing for a requirement of its procedure.
+pub async fn link_attachment(
+    app: &App,
+    actor: &Actor,
+    filing_id: &str,
+    attachment_id: &str,
+    requirement_id: &str,
+) -> CoreResult<()> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let f = load_own(&mut tx, actor, filing_id).await?;
+    let def = definition_of(app, &f)?;
+    if def.attachment(requirement_id).is_none() {
+        return Err(CoreError::field(
+            "requirement_id",
+            "unknown_requirement",
+            "添付書類の種類が正しくありません。",
+        ));
+    }
+    let a = attachments::get_attachment(&mut tx, attachment_id)
+        .await
+        .map_err(|_| {
+            CoreError::field(
+                "attachment_id",
+                "unknown_attachment",
+                "指定されたファイルが見つかりません。",
+            )
+        })?;
+    if a.corporation_id.as_deref() != Some(f.corporation_id.as_str()) {
+        return Err(CoreError::field(
+            "attachment_id",
+            "unknown_attachment",
+            "指定されたファイルが見つかりません。",
+        ));
+    }
+    attachments::link(&mut tx, filing_id, attachment_id, requirement_id, now).await?;
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "filing.attachment_linked",
+        "filing",
+        filing_id,
+        &serde_json::json!({ "attachment": attachment_id, "requirement": requirement_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a file from a filing's requirement (the upload itself is kept).
+pub async fn detach(
+    app: &App,
+    actor: &Actor,
+    filing_id: &str,
+    attachment_id: &str,
+    requirement_id: &str,
+) -> CoreResult<()> {
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    load_own(&mut tx, actor, filing_id).await?;
+    if attachments::unlink(&mut tx, filing_id, attachment_id, requirement_id).await? == 0 {
+        return Err(CoreError::NotFound);
+    }
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "filing.attachment_unlinked",
+        "filing",
+        filing_id,
+        &serde_json::json!({ "attachment": attachment_id, "requirement": requirement_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keeps a display name only: no directories, no control characters, bounded length.
+fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    if clean.is_empty() {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn filenames_lose_paths_and_controls() {
+        assert_eq!(super::sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(super::sanitize_filename("C:\\x\\平面図.pdf"), "平面図.pdf");
+        assert_eq!(super::sanitize_filename("a\u{0}b\n.pdf"), "ab.pdf");
+        assert_eq!(super::sanitize_filename(""), "file");
+    }
+}

@@ -1,0 +1,127 @@
+//! Starting a filing: pick a procedure and establishments; answers are prefilled from the
+//! registry (the once-only record), and any answers given are laid over them.
+
+use madoguchi_db::filings::FilingRow;
+use madoguchi_db::{filings, new_id, registry};
+use madoguchi_domain::case::FilingStatus;
+use madoguchi_domain::procedure::FilingData;
+
+use crate::{Actor, App, CoreError, CoreResult};
+
+/// What a provider asks to start.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewFiling {
+    /// Procedure type, e.g. `change-notification`.
+    pub procedure_id: String,
+    /// Establishments the filing covers (ids from `/api/v1/establishments`).
+    #[serde(default)]
+    pub establishment_ids: Vec<String>,
+    /// Answers to start with; missing ones are prefilled from the registry.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: Option<FilingData>,
+}
+
+/// Creates a draft filing; returns its id.
+pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<String> {
+    let corp = actor.require_provider()?.to_string();
+    let def = app.catalog.latest(new.procedure_id.trim()).ok_or_else(|| {
+        CoreError::field(
+            "procedure_id",
+            "unknown_procedure",
+            format!(
+                "手続「{}」は見つかりません。手続の一覧から選んでください。",
+                new.procedure_id
+            ),
+        )
+    })?;
+    let mut ids = new.establishment_ids.clone();
+    ids.sort();
+    ids.dedup();
+    let min = def.targets.min_establishments as usize;
+    if ids.len() < min {
+        return Err(CoreError::field(
+            "establishment_ids",
+            "too_few",
+            format!("対象の事業所を{min}件以上選んでください。"),
+        ));
+    }
+    if let Some(max) = def.targets.max_establishments {
+        if ids.len() > max as usize {
+            return Err(CoreError::field(
+                "establishment_ids",
+                "too_many",
+                format!("この手続で選べる事業所は{max}件までです。"),
+            ));
+        }
+    }
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let own: Vec<String> = registry::list_establishments_of(&mut tx, &corp)
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    if let Some(bad) = ids.iter().find(|id| !own.contains(id)) {
+        return Err(CoreError::field(
+            "establishment_ids",
+            "unknown_establishment",
+            format!("事業所「{bad}」は貴法人の事業所として登録されていません。"),
+        ));
+    }
+    let mut data = new.data.unwrap_or_default();
+    reject_unknown(def, &data, &ids)?;
+    let snapshot = crate::registry::snapshot(&mut tx, &corp).await?;
+    def.prefill(&mut data, &snapshot, &ids);
+    def.normalize(&mut data);
+    let id = new_id();
+    filings::insert_filing(
+        &mut tx,
+        &FilingRow {
+            id: id.clone(),
+            corporation_id: corp,
+            procedure_id: def.id.clone(),
+            procedure_version: def.version.clone(),
+            status: FilingStatus::Draft.as_str().into(),
+            data: serde_json::to_string(&data)?,
+            reference: None,
+            created_by: actor.user_id.clone(),
+            created_at: now,
+            updated_at: now,
+            submitted_at: None,
+            lock_version: 0,
+        },
+    )
+    .await?;
+    filings::set_filing_establishments(&mut tx, &id, &ids).await?;
+    madoguchi_db::audit::append(
+        &mut tx,
+        now,
+        &actor.user_id,
+        "filing.created",
+        "filing",
+        &id,
+        &serde_json::json!({ "procedure": def.id, "version": def.version, "establishments": ids }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Answers to fields the definition does not have are refused, naming them.
+pub(crate) fn reject_unknown(
+    def: &madoguchi_domain::procedure::ProcedureDefinition,
+    data: &FilingData,
+    ids: &[String],
+) -> CoreResult<()> {
+    let errors: Vec<_> = def
+        .validate(data, ids)
+        .into_iter()
+        .filter(|e| e.code == "unknown_field")
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CoreError::Validation(errors))
+    }
+}

@@ -1,0 +1,68 @@
+//! Use cases of Madoguchi. Every state change is one function here (`filings::submit`,
+//! `cases::accept`, …), shared by the HTML pages, the JSON API, the CLI and jobs. Each runs in
+//! one database transaction that also appends its audit event and enqueues the jobs for its
+//! outside effects (mail), so a change and its consequences commit or vanish together.
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod blobs;
+pub mod cases;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+mod error;
+pub mod filings;
+pub mod jobs;
+pub mod mail;
+pub mod registry;
+
+use std::sync::Arc;
+
+pub use actor::{Actor, Role};
+pub use error::{CoreError, CoreResult};
+
+use madoguchi_db::Db;
+use madoguchi_domain::authority::DesignationRules;
+use madoguchi_domain::procedure::ProcedureCatalog;
+
+/// Everything a use case needs, built once at start-up and shared (cheap to clone).
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub catalog: Arc<ProcedureCatalog>,
+    pub rules: Arc<DesignationRules>,
+    pub blobs: blobs::BlobStore,
+    pub clock: Arc<dyn clock::Clock>,
+    pub config: Arc<config::CoreConfig>,
+    /// Wakes the in-process job worker when a transaction enqueued work.
+    pub jobs_waker: Arc<tokio::sync::Notify>,
+}
+
+impl App {
+    /// Builds the application on an already migrated database, loading the embedded
+    /// procedure definitions and designation rules (a broken definition is a start-up error).
+    pub fn new(
+        db: Db,
+        config: config::CoreConfig,
+        clock: Arc<dyn clock::Clock>,
+    ) -> CoreResult<App> {
+        let catalog = catalog::embedded_catalog()?;
+        let rules = catalog::embedded_rules()?;
+        let blobs = blobs::BlobStore::new(config.data_dir.join("blobs"));
+        Ok(App {
+            db,
+            catalog: Arc::new(catalog),
+            rules: Arc::new(rules),
+            blobs,
+            clock,
+            config: Arc::new(config),
+            jobs_waker: Arc::new(tokio::sync::Notify::new()),
+        })
+    }
+
+    /// Milliseconds since the Unix epoch, from the injected clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+}

@@ -1,0 +1,43 @@
+//! Procedure definitions (手続の定義) as data.
+//!
+//! A procedure type (変更届出, 廃止・休止届出 …) is described by a versioned
+//! TOML file, `procedures/<id>/<version>.toml`, documented in
+//! `docs/procedures.md`. This module parses those files into a
+//! [`ProcedureCatalog`], and evaluates a definition against a filing's answers
+//! ([`FilingData`]): visibility, validation, required attachments, prefill from
+//! the registry and the registry effects applied on acceptance.
+//!
+//! Invariants: field ids are unique across a definition; conditions only look
+//! at top-level fields; prefill/effect keys match their group's scope. The
+//! loader enforces them, so evaluation never has to second-guess a definition.
+
+mod attachments;
+mod check;
+mod check_refs;
+mod condition;
+mod load;
+mod model;
+mod registry_link;
+mod validate;
+mod values;
+
+pub use condition::Condition;
+pub use load::{LoadError, ProcedureCatalog, parse_definition};
+pub use model::{
+    AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group,
+    ProcedureDefinition, ProcedureKind, Targets,
+};
+
+impl ProcedureDefinition {
+    /// A field by id, with the group holding it.
+    pub fn field(&self, id: &str) -> Option<(&Group, &Field)> {
+        self.groups
+            .iter()
+            .find_map(|g| g.fields.iter().find(|f| f.id == id).map(|f| (g, f)))
+    }
+
+    /// An attachment requirement by id.
+    pub fn attachment(&self, id: &str) -> Option<&AttachmentRequirement> {
+        self.attachments.iter().find(|a| a.id == id)
+    }
+}

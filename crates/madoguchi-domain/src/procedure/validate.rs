@@ -1,0 +1,153 @@
+//! Checking and tidying a filing's answers against its definition.
+//!
+//! Only visible groups are checked; answers in hidden groups are kept but
+//! ignored (they come back if the user re-selects the item). Answers for
+//! establishments the filing does not cover are ignored likewise.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::model::{FieldError, FilingData, Group, ProcedureDefinition};
+use super::values::{check_value, is_blank, normalize_value, required_message};
+use crate::registry::Record;
+
+impl ProcedureDefinition {
+    /// Validates answers for the covered establishments (ids); returns every
+    /// error, in form order (empty = valid).
+    pub fn validate(&self, data: &FilingData, establishment_ids: &[String]) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let covered = unique(establishment_ids);
+        self.check_targets(covered.len(), &mut errors);
+
+        self.unknown_fields(&data.fields, false, "fields", &mut errors);
+        for group in self.groups.iter().filter(|g| !g.per_establishment) {
+            if self.is_group_visible(group, data) {
+                self.check_group(group, data, &data.fields, "fields", &mut errors);
+            }
+        }
+
+        let empty = Record::new();
+        for id in covered {
+            let record = data.establishments.get(id).unwrap_or(&empty);
+            let prefix = format!("establishments.{id}");
+            self.unknown_fields(record, true, &prefix, &mut errors);
+            for group in self.groups.iter().filter(|g| g.per_establishment) {
+                if self.is_group_visible(group, data) {
+                    self.check_group(group, data, record, &prefix, &mut errors);
+                }
+            }
+        }
+        errors
+    }
+
+    /// Normalises answers in place before storing: trims text, turns フリガナ
+    /// into full-width katakana and full-width digits of numbers, postal codes,
+    /// phone numbers and identifiers into ASCII. Never changes meaning; values
+    /// it cannot tidy are left for [`validate`](Self::validate) to report.
+    pub fn normalize(&self, data: &mut FilingData) {
+        self.normalize_record(&mut data.fields, false);
+        for record in data.establishments.values_mut() {
+            self.normalize_record(record, true);
+        }
+    }
+
+    fn normalize_record(&self, record: &mut Record, per_establishment: bool) {
+        for (id, value) in record.iter_mut() {
+            let Some((group, field)) = self.field(id) else {
+                continue;
+            };
+            if group.per_establishment == per_establishment
+                && let Some(tidy) = normalize_value(field.kind, value)
+            {
+                *value = tidy;
+            }
+        }
+    }
+
+    fn check_targets(&self, count: usize, errors: &mut Vec<FieldError>) {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let t = &self.targets;
+        if count < t.min_establishments {
+            let message = format!(
+                "対象の事業所を{}件以上選択してください。",
+                t.min_establishments
+            );
+            errors.push(FieldError::new(
+                "establishments".into(),
+                "too_few_establishments",
+                message,
+            ));
+        }
+        if let Some(max) = t.max_establishments.filter(|&max| count > max) {
+            let message = format!("対象の事業所は{max}件までです。");
+            errors.push(FieldError::new(
+                "establishments".into(),
+                "too_many_establishments",
+                message,
+            ));
+        }
+    }
+
+    /// Answers whose id is not a field of this level of the form.
+    fn unknown_fields(
+        &self,
+        record: &Record,
+        per_est: bool,
+        prefix: &str,
+        errors: &mut Vec<FieldError>,
+    ) {
+        for id in record.keys() {
+            let known = self
+                .field(id)
+                .is_some_and(|(g, _)| g.per_establishment == per_est);
+            if !known {
+                let message = format!("「{id}」はこの手続の項目ではありません。");
+                errors.push(FieldError::new(
+                    format!("{prefix}.{id}"),
+                    "unknown_field",
+                    message,
+                ));
+            }
+        }
+    }
+
+    fn check_group(
+        &self,
+        group: &Group,
+        data: &FilingData,
+        record: &Record,
+        prefix: &str,
+        errors: &mut Vec<FieldError>,
+    ) {
+        for field in &group.fields {
+            let path = format!("{prefix}.{}", field.id);
+            let value: Option<&Value> = record.get(&field.id);
+            if is_blank(value) {
+                let required = field.required
+                    || field
+                        .required_when
+                        .as_ref()
+                        .is_some_and(|c| self.condition_holds(c, data));
+                if required {
+                    errors.push(FieldError::new(path, "required", required_message(field)));
+                }
+                continue;
+            }
+            if let Some(value) = value
+                && let Err((code, message)) = check_value(field, value)
+            {
+                errors.push(FieldError::new(path, code, message));
+            }
+        }
+    }
+}
+
+/// The ids in order, without repeats.
+fn unique(ids: &[String]) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    ids.iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect()
+}

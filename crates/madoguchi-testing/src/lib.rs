@@ -1,0 +1,2 @@
+//! madoguchi-testing
+pub mod smtp_sink;

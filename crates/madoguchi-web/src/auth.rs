@@ -1,0 +1,96 @@
+//! Who is calling. The API takes `Authorization: Bearer <token>`; pages use the session
+//! cookie. Each extractor refuses politely: JSON 401 for the API, a redirect to the sign-in
+//! page for pages.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use madoguchi_core::Actor;
+use madoguchi_core::auth::{Session, authenticate_token, resolve_session};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The authenticated API caller.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AppError::Unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(AppError::Unauthorized)?
+            .trim();
+        match authenticate_token(&state.app, token).await {
+            Ok(actor) => Ok(ApiActor(actor)),
+            Err(madoguchi_core::CoreError::NotFound) => Err(AppError::Unauthorized),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A signed-in browser session.
+pub struct SignedIn(pub Session);
+
+/// Sends a browser without a session to the sign-in page.
+pub struct ToLogin;
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to("/login").into_response()
+    }
+}
+
+/// The session cookie's secret, if the request carries one.
+pub fn session_secret(parts: &Parts, state: &AppState) -> Option<String> {
+    CookieJar::from_headers(&parts.headers)
+        .get(state.web.cookie_name())
+        .map(|c| c.value().to_string())
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ToLogin;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = session_secret(parts, state).ok_or(ToLogin)?;
+        let idle = state.web.session_idle_minutes * 60_000;
+        let absolute = state.web.session_absolute_hours * 3_600_000;
+        resolve_session(&state.app, &secret, idle, absolute)
+            .await
+            .map(SignedIn)
+            .map_err(|_| ToLogin)
+    }
+}
+
+/// A session if there is one (public pages show the header accordingly).
+pub struct MaybeSignedIn(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSignedIn {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSignedIn(
+            SignedIn::from_request_parts(parts, state)
+                .await
+                .ok()
+                .map(|s| s.0),
+        ))
+    }
+}

@@ -1,0 +1,58 @@
+//! The HTTP face of Madoguchi: server-rendered Japanese pages (no JavaScript required) and the
+//! JSON API v1, over the same use cases. Assets are embedded; nothing is loaded from outside.
+
+pub mod api;
+pub mod assets;
+mod auth;
+mod error;
+pub mod pages;
+mod security;
+mod state;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+
+pub use error::{AppError, ErrorBody};
+pub use state::{AppState, WebConfig};
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = state.app.config.max_upload_bytes as usize + 64 * 1024;
+    let json_limit = state.web.max_json_bytes;
+    let api = api::router()
+        .layer(DefaultBodyLimit::max(json_limit))
+        .merge(
+            Router::new()
+                .route("/attachments", axum::routing::post(api::upload_route))
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        );
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api)
+        .merge(pages::router(upload_limit))
+        .merge(assets::router())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
+        .with_state(state)
+}
+
+/// Liveness and database reachability.
+async fn healthz(State(s): State<AppState>) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let mut tx = s
+        .app
+        .db
+        .begin_read()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    madoguchi_db::audit::head(&mut tx)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(axum::Json(serde_json::json!({ "status": "ok" })))
+}

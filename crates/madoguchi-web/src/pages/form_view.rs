@@ -1,0 +1,462 @@
+//! View models for form fields rendered from a procedure definition, and the helpers the
+//! macros in `templates/macros/form.html` call.
+//!
+//! A handler turns each field of a definition (plus the draft's value, the registry prefill
+//! and any validation error) into a [`FieldView`]; the template calls
+//! `{{ form::field(f) }}` for it. All HTML attributes that depend on the kind (input
+//! type, `inputmode`, `autocomplete`, width) are decided here so the template stays simple
+//! and the choices are unit-tested.
+//!
+//! Controls carry `aria-required`, not the HTML `required` attribute: a draft must be savable
+//! while incomplete, and the server's Japanese messages are the single source of validation.
+
+/// One form field, ready to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldView {
+    /// The HTML input name, e.g. `fields.manager_name`.
+    pub name: String,
+    /// A safe HTML id derived from `name` (see [`FieldView::id_for`]); error summary links
+    /// point here, and for checkbox/radio groups it is the id of the first option.
+    pub id: String,
+    pub label: String,
+    /// One of [`FIELD_KINDS`]; anything else renders as a plain text input.
+    pub kind: String,
+    /// Current value (single-valued kinds); dates are ISO `YYYY-MM-DD`; yes/no is
+    /// `"true"`/`"false"`.
+    pub value: String,
+    /// Selected values for `multi_select`.
+    pub values: Vec<String>,
+    /// Choices for `select` and `multi_select`.
+    pub options: Vec<ChoiceView>,
+    pub required: bool,
+    /// Help text under the label (empty: none).
+    pub help: String,
+    /// Validation message for this field, in Japanese.
+    pub error: Option<String>,
+    /// Label of the registry source the value was prefilled from (shown as 「出典: …」).
+    pub prefilled_from: Option<String>,
+    /// Unit shown after the control, e.g. 「人」.
+    pub unit: Option<String>,
+}
+
+/// One choice of a `select` or `multi_select` field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChoiceView {
+    pub value: String,
+    pub label: String,
+    /// Selected; alternatively the field's `value` / `values` may name it.
+    pub checked: bool,
+}
+
+/// One line of the error summary at the top of a form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorSummaryItem {
+    /// The `id` of the control to jump to (without `#`).
+    pub field_id: String,
+    pub message: String,
+}
+
+/// The field kinds the macros know.
+pub const FIELD_KINDS: &[&str] = &[
+    "text",
+    "textarea",
+    "kana",
+    "date",
+    "integer",
+    "postal_code",
+    "phone",
+    "email",
+    "select",
+    "multi_select",
+    "yes_no",
+    "corporate_number",
+    "office_number",
+];
+
+impl FieldView {
+    /// A field with its id derived from `name`; set the remaining public fields directly.
+    pub fn new(name: impl Into<String>, label: impl Into<String>, kind: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            id: Self::id_for(&name),
+            name,
+            label: label.into(),
+            kind: kind.into(),
+            ..Self::default()
+        }
+    }
+
+    /// `fields.manager_name` → `f-fields-manager_name`: ASCII letters, digits, `-` and `_`
+    /// only (other characters become `-`, non-ASCII become their code point), always
+    /// starting with a letter so it is valid in CSS selectors and URL fragments.
+    pub fn id_for(name: &str) -> String {
+        let mut id = String::from("f-");
+        for c in name.chars() {
+            match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => id.push(c),
+                c if c.is_ascii() => id.push('-'),
+                c => id.push_str(&format!("u{:x}", u32::from(c))),
+            }
+        }
+        id
+    }
+
+    /// Checkbox/radio groups are rendered as a `<fieldset>` with a `<legend>`.
+    pub fn is_grouped(&self) -> bool {
+        matches!(self.kind.as_str(), "multi_select" | "yes_no")
+    }
+
+    pub fn help_id(&self) -> String {
+        format!("{}-help", self.id)
+    }
+
+    pub fn error_id(&self) -> String {
+        format!("{}-error", self.id)
+    }
+
+    pub fn source_id(&self) -> String {
+        format!("{}-source", self.id)
+    }
+
+    pub fn unit_id(&self) -> String {
+        format!("{}-unit", self.id)
+    }
+
+    /// The id of the n-th (0-based) option of a group: the first one is the field's own id,
+    /// so error summary links land on it.
+    pub fn option_id(&self, index: &usize) -> String {
+        match index {
+            0 => self.id.clone(),
+            n => format!("{}-{}", self.id, n + 1),
+        }
+    }
+
+    /// Value of `aria-describedby`: error, help, source tag (single controls only; in
+    /// groups the tag sits inside the legend) and unit, in reading order.
+    pub fn described_by(&self) -> Option<String> {
+        let mut ids = Vec::new();
+        if self.error.is_some() {
+            ids.push(self.error_id());
+        }
+        if !self.help.is_empty() {
+            ids.push(self.help_id());
+        }
+        if self.prefilled_from.is_some() && !self.is_grouped() {
+            ids.push(self.source_id());
+        }
+        if self.unit.is_some() && !self.is_grouped() {
+            ids.push(self.unit_id());
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+
+    /// Whether a `select`/`multi_select` choice is selected.
+    pub fn is_selected(&self, choice: &ChoiceView) -> bool {
+        choice.checked
+            || (self.kind == "select" && !choice.value.is_empty() && choice.value == self.value)
+            || self.values.contains(&choice.value)
+    }
+
+    /// `type` of the `<input>` for single-line kinds.
+    ///
+    /// `integer` is `type="text"` + `inputmode="numeric"`, not `type="number"`: a number
+    /// input silently empties a value it cannot parse (「１２人」, "abc"), so after a
+    /// validation error the user would no longer see what they typed; it also changes on
+    /// scroll and drops leading zeros. The numeric keypad comes from `inputmode`.
+    pub fn input_type(&self) -> &'static str {
+        match self.kind.as_str() {
+            "date" => "date",
+            "email" => "email",
+            _ => "text",
+        }
+    }
+
+    /// Virtual keyboard hint. There is no standard value for katakana (the old `kana`
+    /// values were dropped from HTML), so `kana` gets none.
+    pub fn input_mode(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            "integer" | "postal_code" | "corporate_number" | "office_number" => Some("numeric"),
+            "phone" => Some("tel"),
+            "email" => Some("email"),
+            _ => None,
+        }
+    }
+
+    /// `autocomplete` token; identifiers and names of other people are not autofilled.
+    pub fn autocomplete(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            "postal_code" => Some("postal-code"),
+            "phone" => Some("tel"),
+            "email" => Some("email"),
+            "kana" | "corporate_number" | "office_number" => Some("off"),
+            _ => None,
+        }
+    }
+
+    /// Codes and kana readings are not words: no spell checking.
+    pub fn no_spellcheck(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "kana"
+                | "integer"
+                | "postal_code"
+                | "phone"
+                | "email"
+                | "corporate_number"
+                | "office_number"
+        )
+    }
+
+    /// Width modifier matching the expected length of the answer.
+    pub fn width_class(&self) -> &'static str {
+        match self.kind.as_str() {
+            "integer" => "input--xs",
+            "postal_code" => "input--s",
+            "date" | "phone" | "corporate_number" | "office_number" => "input--m",
+            _ => "input--l",
+        }
+    }
+}
+
+/// The error summary lines for every field that has an error, in form order.
+pub fn error_summary(fields: &[FieldView]) -> Vec<ErrorSummaryItem> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            f.error.as_ref().map(|message| ErrorSummaryItem {
+                field_id: f.id.clone(),
+                message: message.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Japanese label of a case/filing status as used by the API (`draft`, `submitted`, …).
+pub fn status_label(status: &str) -> &str {
+    match status {
+        "draft" => "作成中",
+        "submitted" => "提出済",
+        "returned" => "差戻し",
+        "accepted" => "受付完了",
+        "withdrawn" => "取下げ",
+        other => other,
+    }
+}
+
+/// Badge modifier class for a status (`status status--…` in `app.css`).
+pub fn status_class(status: &str) -> &'static str {
+    match status {
+        "draft" => "status--draft",
+        "submitted" => "status--submitted",
+        "returned" => "status--returned",
+        "accepted" => "status--accepted",
+        "withdrawn" => "status--withdrawn",
+        _ => "status--unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use askama::Template;
+
+    /// Renders each macro once so the templates are compiled and checked.
+    #[derive(Template)]
+    #[template(
+        source = r#"{% import "macros/form.html" as form %}{% import "macros/ui.html" as ui %}
+{{- form::error_summary(items) }}
+{%- for f in fields %}{{ form::field(f) }}{% endfor %}
+{%- for s in statuses %}{{ form::status_badge(s) }}{% endfor %}
+<dl class="summary-list">{{ ui::summary_row("管理者", "山田") }}{{ ui::summary_row("定員", "") }}</dl>
+{{- ui::post_button("/cases/1/accept", "受け付ける", "tok", "button--danger") }}
+{{- ui::source_tag("登録情報") }}
+{%- call ui::table_wrap("申請一覧") %}<table class="table"></table>{% endcall %}"#,
+        ext = "html"
+    )]
+    struct Sample {
+        items: Vec<ErrorSummaryItem>,
+        fields: Vec<FieldView>,
+        statuses: Vec<&'static str>,
+    }
+
+    fn choices(pairs: &[(&str, &str)]) -> Vec<ChoiceView> {
+        pairs
+            .iter()
+            .map(|(value, label)| ChoiceView {
+                value: (*value).into(),
+                label: (*label).into(),
+                checked: false,
+            })
+            .collect()
+    }
+
+    fn all_kinds() -> Vec<FieldView> {
+        FIELD_KINDS
+            .iter()
+            .map(|kind| {
+                let mut f = FieldView::new(format!("fields.{kind}"), format!("項目 {kind}"), *kind);
+                f.options = choices(&[("a", "選択肢A"), ("b", "選択肢B"), ("c", "選択肢C")]);
+                f
+            })
+            .collect()
+    }
+
+    fn render(fields: Vec<FieldView>) -> String {
+        let sample = Sample {
+            items: error_summary(&fields),
+            fields,
+            statuses: vec![
+                "draft",
+                "submitted",
+                "returned",
+                "accepted",
+                "withdrawn",
+                "odd<",
+            ],
+        };
+        sample.render().unwrap()
+    }
+
+    #[test]
+    fn ids_are_safe_and_unique_enough() {
+        assert_eq!(
+            FieldView::id_for("fields.manager_name"),
+            "f-fields-manager_name"
+        );
+        assert_eq!(FieldView::id_for("a b\"<>"), "f-a-b---");
+        assert_eq!(FieldView::id_for("氏名"), "f-u6c0fu540d");
+    }
+
+    #[test]
+    fn every_kind_renders_its_control_with_a_label() {
+        let html = render(all_kinds());
+        for kind in FIELD_KINDS {
+            assert!(html.contains(&format!("項目 {kind}")), "label of {kind}");
+            assert!(
+                html.contains(&format!("id=\"f-fields-{kind}\"")),
+                "id of {kind}"
+            );
+        }
+        for (kind, needle) in [
+            ("text", "type=\"text\" id=\"f-fields-text\""),
+            ("kana", "type=\"text\" id=\"f-fields-kana\""),
+            ("date", "type=\"date\" id=\"f-fields-date\""),
+            (
+                "integer",
+                "type=\"text\" id=\"f-fields-integer\" name=\"fields.integer\" value=\"\" inputmode=\"numeric\"",
+            ),
+            ("email", "type=\"email\" id=\"f-fields-email\""),
+            (
+                "textarea",
+                "<textarea class=\"textarea\" id=\"f-fields-textarea\"",
+            ),
+            ("select", "<select class=\"select\" id=\"f-fields-select\""),
+            (
+                "postal",
+                "inputmode=\"numeric\" autocomplete=\"postal-code\"",
+            ),
+            ("phone", "inputmode=\"tel\" autocomplete=\"tel\""),
+            ("multi", "type=\"checkbox\" id=\"f-fields-multi_select-3\""),
+            ("yes_no", "role=\"radiogroup\""),
+            ("yes", "value=\"true\"><span>はい</span>"),
+            ("no", "value=\"false\"><span>いいえ</span>"),
+        ] {
+            assert!(html.contains(needle), "{kind}: {needle}\n{html}");
+        }
+        assert!(html.contains("<label class=\"field__label\" for=\"f-fields-text\">"));
+        assert!(html.contains("<legend class=\"field__legend\">"));
+        assert!(html.contains("<option value=\"\">選択してください</option>"));
+        assert!(!html.contains("error-summary"), "no errors, no summary");
+        assert!(
+            !html.contains(" required"),
+            "no browser validation: drafts save incomplete"
+        );
+    }
+
+    #[test]
+    fn errors_help_units_and_sources_are_wired_for_assistive_tech() {
+        let mut f = FieldView::new("fields.capacity", "利用定員", "integer");
+        f.required = true;
+        f.help = "登録している定員を入力してください。".into();
+        f.error = Some("利用定員を入力してください。".into());
+        f.unit = Some("人".into());
+        f.prefilled_from = Some("登録情報".into());
+        let html = render(vec![f]);
+        assert!(html.contains("<span class=\"tag tag--required\">必須</span>"));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert!(html.contains("aria-required=\"true\""));
+        assert!(html.contains(
+            "aria-describedby=\"f-fields-capacity-error f-fields-capacity-help \
+             f-fields-capacity-source f-fields-capacity-unit\""
+        ));
+        assert!(html.contains("id=\"f-fields-capacity-error\""));
+        assert!(html.contains("id=\"f-fields-capacity-help\""));
+        assert!(
+            html.contains("<span class=\"field__unit\" id=\"f-fields-capacity-unit\">人</span>")
+        );
+        assert!(html.contains("出典: 登録情報"));
+        assert!(html.contains("class=\"field field--error\""));
+        assert!(html.contains("role=\"alert\" tabindex=\"-1\""));
+        assert!(html.contains("入力内容を確認してください"));
+        assert!(html.contains("<a href=\"#f-fields-capacity\">利用定員を入力してください。</a>"));
+    }
+
+    #[test]
+    fn values_and_selections_are_kept_and_escaped() {
+        let mut text = FieldView::new("fields.name", "名称<b>", "text");
+        text.value = "<script>alert(1)</script>\" onfocus=\"x".into();
+        let mut area = FieldView::new("fields.note", "備考", "textarea");
+        area.value = "</textarea><script>x</script>".into();
+        let mut select = FieldView::new("fields.kind", "種類", "select");
+        select.options = choices(&[("a", "A"), ("b", "B<i>")]);
+        select.value = "b".into();
+        let mut multi = FieldView::new("fields.services", "サービス", "multi_select");
+        multi.options = choices(&[("11", "訪問介護"), ("15", "通所介護")]);
+        multi.values = vec!["15".into()];
+        multi.error = Some("選んでください。".into());
+        let mut yes_no = FieldView::new("fields.ok", "同意", "yes_no");
+        yes_no.value = "false".into();
+        let html = render(vec![text, area, select, multi, yes_no]);
+
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<b>") && !html.contains("<i>"));
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;&#34; onfocus=&#34;x"));
+        assert!(html.contains("<option value=\"b\" selected>B&#60;i&#62;</option>"));
+        assert!(html.contains("<option value=\"a\">A</option>"));
+        assert!(html.contains("value=\"15\" checked aria-invalid=\"true\"><span>通所介護</span>"));
+        assert!(html.contains("value=\"11\" aria-invalid=\"true\"><span>訪問介護</span>"));
+        assert!(html.contains("value=\"false\" checked><span>いいえ</span>"));
+        assert!(html.contains("value=\"true\"><span>はい</span>"));
+        // The group's error summary link targets the first checkbox.
+        assert!(html.contains("<a href=\"#f-fields-services\">"));
+        assert!(html.contains("type=\"checkbox\" id=\"f-fields-services\""));
+    }
+
+    #[test]
+    fn status_badges_have_japanese_text_and_a_class() {
+        let html = render(Vec::new());
+        for (class, label) in [
+            ("status--draft", "作成中"),
+            ("status--submitted", "提出済"),
+            ("status--returned", "差戻し"),
+            ("status--accepted", "受付完了"),
+            ("status--withdrawn", "取下げ"),
+            ("status--unknown", "odd&#60;"),
+        ] {
+            assert!(
+                html.contains(&format!("<span class=\"status {class}\">{label}</span>")),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn ui_macros_render() {
+        let html = render(Vec::new());
+        assert!(html.contains("<dt>管理者</dt>\n  <dd>山田</dd>"));
+        assert!(html.contains("（未入力）"));
+        assert!(html.contains("action=\"/cases/1/accept\""));
+        assert!(html.contains("class=\"button button--danger\">受け付ける</button>"));
+        assert!(html.contains("role=\"region\" aria-label=\"申請一覧\" tabindex=\"0\"><table"));
+    }
+}

@@ -1,0 +1,273 @@
+//! The page frame every HTML page shares: header, navigation, breadcrumbs, flash message,
+//! footer (`templates/base.html`), plus the generic error page.
+//!
+//! A page is an askama struct with a `layout: Layout` field whose template starts with
+//! `{% extends "base.html" %}` and fills `{% block content %}` (and optionally
+//! `{% block head %}`). The frame works without JavaScript and loads nothing from outside
+//! the binary.
+
+use std::fmt;
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::assets::asset_url;
+
+/// What `base.html` needs to draw the frame around a page.
+#[derive(Clone, Default)]
+pub struct Layout {
+    /// Page title, shown in the browser tab as "{title} | 窓口"; usually the page's `<h1>`.
+    pub title: String,
+    /// The signed-in user, or `None` on public pages (a 「ログイン」 link is shown instead).
+    pub user: Option<UserBadge>,
+    /// Primary navigation; mark the section the page belongs to with `current`.
+    pub nav: Vec<NavItem>,
+    /// The session's CSRF token, used by the header's sign-out form.
+    pub csrf_token: String,
+    /// A one-off message from the previous request (e.g. after a redirect).
+    pub flash: Option<Flash>,
+    /// Trail from the home page to this page; the last item is normally `current`.
+    pub breadcrumbs: Vec<NavItem>,
+}
+
+/// Who is signed in, as shown in the header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserBadge {
+    pub display_name: String,
+    /// Corporation or authority the user acts for.
+    pub org_name: String,
+    /// e.g. 「事業者」「審査担当」「管理者」.
+    pub role_label: String,
+}
+
+/// A link in the navigation or the breadcrumbs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    /// Rendered with `aria-current="page"`.
+    pub current: bool,
+}
+
+/// A message carried over to the next page, e.g. 「提出しました。」.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+/// How a [`Flash`] is presented: errors are announced assertively (`role="alert"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlashKind {
+    Info,
+    Success,
+    Error,
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Versioned URL of the stylesheet (cacheable for a year).
+    pub fn css_href(&self) -> String {
+        asset_url("app.css")
+    }
+
+    /// Versioned URL of the favicon.
+    pub fn icon_href(&self) -> String {
+        asset_url("favicon.svg")
+    }
+
+    pub fn with_user(mut self, user: UserBadge, csrf_token: impl Into<String>) -> Self {
+        self.user = Some(user);
+        self.csrf_token = csrf_token.into();
+        self
+    }
+
+    pub fn with_nav(mut self, nav: Vec<NavItem>) -> Self {
+        self.nav = nav;
+        self
+    }
+
+    pub fn with_breadcrumbs(mut self, breadcrumbs: Vec<NavItem>) -> Self {
+        self.breadcrumbs = breadcrumbs;
+        self
+    }
+
+    pub fn with_flash(mut self, flash: Option<Flash>) -> Self {
+        self.flash = flash;
+        self
+    }
+}
+
+/// The CSRF token is a secret: keep it out of logs.
+impl fmt::Debug for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Layout")
+            .field("title", &self.title)
+            .field("user", &self.user)
+            .field("nav", &self.nav)
+            .field("csrf_token", &"[redacted]")
+            .field("flash", &self.flash)
+            .field("breadcrumbs", &self.breadcrumbs)
+            .finish()
+    }
+}
+
+impl NavItem {
+    pub fn new(href: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            href: href.into(),
+            label: label.into(),
+            current: false,
+        }
+    }
+
+    /// Marks the item as the current page or section.
+    pub fn current(mut self, current: bool) -> Self {
+        self.current = current;
+        self
+    }
+}
+
+impl Flash {
+    pub fn info(message: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Info,
+            message: message.into(),
+        }
+    }
+
+    pub fn success(message: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Success,
+            message: message.into(),
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Error,
+            message: message.into(),
+        }
+    }
+}
+
+impl FlashKind {
+    /// Modifier class in `app.css` (`flash flash--…`).
+    pub fn css_class(&self) -> &'static str {
+        match self {
+            Self::Info => "flash--info",
+            Self::Success => "flash--success",
+            Self::Error => "flash--error",
+        }
+    }
+
+    /// ARIA live-region role: errors interrupt, the rest are polite.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Self::Error => "alert",
+            Self::Info | Self::Success => "status",
+        }
+    }
+
+    /// Visible label, so the kind is never conveyed by colour alone.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Info => "お知らせ",
+            Self::Success => "完了しました",
+            Self::Error => "エラー",
+        }
+    }
+}
+
+/// A whole page for an error (404, 403, 500 …); the status code is set by the caller.
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub heading: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(layout: Layout, heading: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            layout,
+            heading: heading.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed_in() -> Layout {
+        Layout::new("申請一覧")
+            .with_user(
+                UserBadge {
+                    display_name: "山田 花子".into(),
+                    org_name: "社会福祉法人 <あおぞら> 会".into(),
+                    role_label: "事業者".into(),
+                },
+                "tok&en",
+            )
+            .with_nav(vec![
+                NavItem::new("/filings", "申請・届出").current(true),
+                NavItem::new("/establishments", "事業所"),
+            ])
+            .with_breadcrumbs(vec![
+                NavItem::new("/", "ホーム"),
+                NavItem::new("/filings", "申請・届出").current(true),
+            ])
+            .with_flash(Some(Flash::error("保存できませんでした。")))
+    }
+
+    #[test]
+    fn signed_in_frame_has_landmarks_nav_and_logout() {
+        let page = ErrorPage::new(signed_in(), "見つかりません", "ページが見つかりません。");
+        let html = page.render().unwrap();
+        assert!(html.starts_with("<!doctype html>\n<html lang=\"ja\">"));
+        assert!(html.contains("<title>申請一覧 | 窓口</title>"));
+        assert!(html.contains(&format!("href=\"{}\"", asset_url("app.css"))));
+        assert!(html.contains("<a class=\"skip-link\" href=\"#main\">"));
+        assert!(html.contains("<main id=\"main\""));
+        assert!(html.contains("<header") && html.contains("<footer"));
+        assert!(html.contains("aria-label=\"メインメニュー\""));
+        assert!(html.contains("href=\"/filings\" aria-current=\"page\">申請・届出</a>"));
+        assert!(html.contains("aria-label=\"パンくずリスト\""));
+        assert!(html.contains("<form method=\"post\" action=\"/logout\""));
+        assert!(html.contains("name=\"csrf_token\" value=\"tok&#38;en\""));
+        assert!(html.contains("&#60;あおぞら&#62;"), "user data is escaped");
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("保存できませんでした。"));
+        assert!(html.contains("<h1 class=\"page-title\">見つかりません</h1>"));
+        assert!(html.contains("href=\"/about\"") && html.contains("href=\"/accessibility\""));
+        assert!(!html.contains("href=\"/login\""));
+    }
+
+    #[test]
+    fn public_frame_offers_login_and_success_is_polite() {
+        let layout =
+            Layout::new("ログイン").with_flash(Some(Flash::success("ログアウトしました。")));
+        let html = ErrorPage::new(layout, "h", "m").render().unwrap();
+        assert!(html.contains("href=\"/login\""));
+        assert!(!html.contains("action=\"/logout\""));
+        assert!(!html.contains("メインメニュー"));
+        assert!(html.contains("role=\"status\""));
+        assert!(html.contains("flash--success"));
+    }
+
+    #[test]
+    fn debug_redacts_the_csrf_token() {
+        let debug = format!("{:?}", signed_in());
+        assert!(!debug.contains("tok&en"));
+        assert!(debug.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,181 @@
+//! Server-rendered pages (askama templates under `templates/pages/`). Every page works without
+//! JavaScript; forms post back and redirect. One module per area: `home` (sign-in, static
+//! pages), `filings` (provider), `cases` (authority staff); `form` turns procedure definitions
+//! into form fields and posted pairs back into answers.
+
+mod cases;
+mod filings;
+pub mod form;
+pub mod form_view;
+mod home;
+pub mod layout;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use madoguchi_core::Role;
+use madoguchi_core::auth::Session;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use layout::{ErrorPage, Flash, FlashKind, Layout, NavItem, UserBadge};
+
+/// Page routes.
+pub fn router(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(home::login_page))
+        .route("/login/demo", post(home::demo_login))
+        .route("/logout", post(home::logout))
+        .route("/about", get(home::about))
+        .route("/accessibility", get(home::accessibility))
+        .route("/filings", get(filings::list).post(filings::create))
+        .route("/filings/new", get(filings::new_form))
+        .route("/filings/{id}", get(filings::detail).post(filings::save))
+        .route("/filings/{id}/edit", get(filings::edit))
+        .route("/filings/{id}/submit", post(filings::submit))
+        .route("/filings/{id}/withdraw", post(filings::withdraw))
+        .route(
+            "/filings/{id}/attachments",
+            post(filings::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/attachments/{id}", get(filings::download))
+        .route("/inbox", get(cases::inbox))
+        .route("/cases/{id}", get(cases::detail))
+        .route("/cases/{id}/accept", post(cases::accept))
+        .route("/cases/{id}/return", post(cases::return_case))
+        .route("/cases/{id}/comments", post(cases::comment))
+}
+
+/// The frame for a signed-in user: header badge, role navigation, CSRF token.
+pub fn layout_for(session: &Session, title: &str, current: &str) -> Layout {
+    let a = &session.actor;
+    let nav: Vec<(&str, &str)> = match a.role {
+        Role::Provider { .. } => vec![("/filings", "届出・申請"), ("/filings/new", "新しい届出")],
+        Role::Reviewer { .. } | Role::AuthorityAdmin { .. } => vec![("/inbox", "受付箱")],
+        Role::Operator => vec![("/", "ホーム")],
+    };
+    Layout::new(title)
+        .with_user(
+            UserBadge {
+                display_name: a.display_name.clone(),
+                org_name: String::new(),
+                role_label: a.role.label().into(),
+            },
+            session.csrf_token.clone(),
+        )
+        .with_nav(
+            nav.into_iter()
+                .map(|(href, label)| NavItem {
+                    href: href.into(),
+                    label: label.into(),
+                    current: href == current,
+                })
+                .collect(),
+        )
+}
+
+/// A flash message chosen by a fixed key in the query string (`?done=saved`), so redirects
+/// can carry it without server state and no user text is ever reflected.
+pub fn flash_for(key: Option<&str>) -> Option<Flash> {
+    let (kind, message) = match key? {
+        "created" => (
+            FlashKind::Success,
+            "下書きを作成しました。登録情報から入力済みの項目をご確認ください。",
+        ),
+        "saved" => (FlashKind::Success, "保存しました。"),
+        "uploaded" => (FlashKind::Success, "ファイルを添付しました。"),
+        "submitted" => (
+            FlashKind::Success,
+            "提出しました。到達番号は下の表のとおりです。",
+        ),
+        "withdrawn" => (
+            FlashKind::Info,
+            "取り下げました。提出先の自治体に通知しました。",
+        ),
+        "accepted" => (
+            FlashKind::Success,
+            "受付を完了しました。登録情報に反映し、事業者に通知しました。",
+        ),
+        "returned" => (FlashKind::Info, "差し戻しました。事業者に通知しました。"),
+        "commented" => (FlashKind::Success, "コメントを登録しました。"),
+        _ => return None,
+    };
+    Some(Flash {
+        kind,
+        message: message.into(),
+    })
+}
+
+/// Checks a form's CSRF token against the session's.
+pub fn check_csrf(session: &Session, token: &str) -> Result<(), AppError> {
+    if madoguchi_core::auth::secrets_equal(&session.csrf_token, token) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "画面の有効期限が切れました。画面を開き直してから、もう一度操作してください。".into(),
+        ))
+    }
+}
+
+/// Renders a template, or an error page if rendering fails.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => error_page(AppError::Internal(format!("template: {e}"))),
+    }
+}
+
+/// The HTML error page for an error.
+pub fn error_page(e: AppError) -> Response {
+    e.log();
+    let heading = match &e {
+        AppError::NotFound => "ページが見つかりません",
+        AppError::Unauthorized => "ログインしてください",
+        AppError::Forbidden(_) => "この操作はできません",
+        AppError::Conflict(_) => "操作を完了できませんでした",
+        AppError::Validation(_) | AppError::BadRequest { .. } => "入力内容を確認してください",
+        AppError::PayloadTooLarge => "ファイルが大きすぎます",
+        AppError::Internal(_) => "システムで問題が発生しました",
+    };
+    let page = ErrorPage {
+        layout: Layout::new(heading),
+        heading: heading.into(),
+        message: e.message(),
+    };
+    let html = page.render().unwrap_or_else(|_| "<!doctype html><html lang=\"ja\"><title>エラー</title><p>エラーが発生しました。</p></html>".into());
+    (e.status(), Html(html)).into_response()
+}
+
+/// Page handlers return this: an error becomes the HTML error page.
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<madoguchi_core::CoreError> for PageError {
+    fn from(e: madoguchi_core::CoreError) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(self.0)
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// The fallback for unknown paths.
+pub async fn not_found() -> Response {
+    let mut r = error_page(AppError::NotFound);
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}

@@ -1,0 +1,193 @@
+//! Subcommands. Every command that touches data takes the same `--config`, `--data-dir` and
+//! `--database-url` flags.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, DataArgs};
+use crate::server;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "madoguchi",
+    version,
+    about = "窓口 — one window for welfare, care and health filings"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web application (and run the job worker in-process).
+    Serve {
+        /// Load demo data into an empty data directory and enable the demo sign-in.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (HOST:PORT).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Do not run the job worker in this process (run `madoguchi worker` instead).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run only the job worker (mail delivery).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Load the demo data into an empty database and print the demo sign-ins.
+    Seed,
+    /// Print the effective configuration.
+    PrintConfig,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a bearer token for a user and print it.
+    Issue {
+        /// The user's login, e.g. provider1 or reviewer-131041.
+        login: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Verify every link of the audit hash chain; exits non-zero on tampering.
+    Verify,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(&cli.data)?;
+    init_logging(&config.log.format);
+    match cli.command {
+        Command::Serve {
+            demo,
+            addr,
+            no_worker,
+        } => {
+            if let Some(a) = addr {
+                config.server.addr = a;
+            }
+            if no_worker {
+                config.server.run_worker = false;
+            }
+            if demo {
+                config.web.demo = true;
+                if config.base_url().starts_with("http://") && config.web.cookie_secure {
+                    tracing::warn!("demo over plain HTTP: session cookie without Secure");
+                    config.web.cookie_secure = false;
+                }
+            }
+            let app = server::open_default(&config).await?;
+            if demo {
+                print_logins(&madoguchi_core::registry::demo::seed_if_empty(&app).await?);
+            }
+            let listener = tokio::net::TcpListener::bind(&config.server.addr).await?;
+            println!(
+                "窓口 Madoguchi: {} で待ち受けています（データ: {}）",
+                config.base_url(),
+                config.data_dir.display()
+            );
+            server::serve(
+                app,
+                config.web.clone(),
+                listener,
+                config.server.run_worker,
+                server::shutdown_signal(),
+            )
+            .await?;
+        }
+        Command::Worker => {
+            let app = server::open_default(&config).await?;
+            let mailer = madoguchi_core::mail::Mailer::new(&app.config.mail)?;
+            madoguchi_core::jobs::runner::run_forever(app, mailer, server::shutdown_signal()).await;
+        }
+        Command::Migrate => {
+            server::open_default(&config).await?;
+            println!("migrations applied");
+        }
+        Command::Seed => {
+            let app = server::open_default(&config).await?;
+            let logins = madoguchi_core::registry::demo::seed_if_empty(&app).await?;
+            if logins.is_empty() {
+                println!("the database already holds data; nothing loaded");
+            }
+            print_logins(&logins);
+        }
+        Command::Token {
+            command: TokenCommand::Issue { login, label },
+        } => {
+            let app = server::open_default(&config).await?;
+            match madoguchi_core::auth::issue_token(&app, &login, &label).await {
+                Ok(t) => println!("{t}"),
+                Err(madoguchi_core::CoreError::Validation(e)) => {
+                    eprintln!(
+                        "{}",
+                        e.first().map(|e| e.message.as_str()).unwrap_or("invalid")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let app = server::open_default(&config).await?;
+            match madoguchi_core::audit::verify(&app).await {
+                Ok(n) => println!("audit chain OK: {n} events verified"),
+                Err(e) => {
+                    eprintln!("AUDIT CHAIN BROKEN: {e}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
+        }
+        Command::PrintConfig => {
+            println!("{}", toml::to_string_pretty(&config)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_logins(logins: &[madoguchi_core::registry::demo::DemoLogin]) {
+    if logins.is_empty() {
+        return;
+    }
+    println!("デモデータを読み込みました。ログイン画面（/login）で次の利用者を選べます:");
+    for l in logins {
+        println!(
+            "  {:<20} {}（{}・{}）",
+            l.login, l.display_name, l.organisation, l.role_label
+        );
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MADOGUCHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,178 @@
+//! Configuration: embedded documented defaults (`config/madoguchi.example.toml`) → optional
+//! TOML file → `MADOGUCHI_…` environment → command-line flags. Loaded once, validated, then
+//! passed down; nothing reads configuration later.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use madoguchi_core::config::CoreConfig;
+use madoguchi_core::mail::MailConfig;
+use madoguchi_web::WebConfig;
+use serde::{Deserialize, Serialize};
+
+const DEFAULTS: &str = include_str!("../../../config/madoguchi.example.toml");
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub server: ServerConfig,
+    pub web: WebConfig,
+    pub mail: MailConfig,
+    pub jobs: JobsConfig,
+    pub uploads: UploadsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ServerConfig {
+    pub addr: String,
+    pub base_url: String,
+    pub run_worker: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct JobsConfig {
+    pub backoff_base_ms: i64,
+    pub max_attempts: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct UploadsConfig {
+    pub max_bytes: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct LogConfig {
+    pub format: String,
+}
+
+/// Flags that override the configuration (shared by every subcommand that touches data).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DataArgs {
+    /// Configuration file (TOML).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite database and attachments).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://… or postgres://…).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers and validates the result.
+    pub fn load(args: &DataArgs) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = &args.config {
+            anyhow::ensure!(
+                path.exists(),
+                "configuration file {} does not exist",
+                path.display()
+            );
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(
+            Env::prefixed("MADOGUCHI_")
+                .split("__")
+                .ignore(&["test_database_url"]),
+        );
+        let mut c: Config = fig.extract()?;
+        if let Some(d) = &args.data_dir {
+            c.data_dir = d.clone();
+        }
+        if let Some(u) = &args.database_url {
+            c.database_url = u.clone();
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.server.addr.parse::<std::net::SocketAddr>().is_ok(),
+            "server.addr must be HOST:PORT, got {:?}",
+            self.server.addr
+        );
+        anyhow::ensure!(
+            self.jobs.max_attempts >= 1,
+            "jobs.max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            self.jobs.backoff_base_ms >= 0,
+            "jobs.backoff_base_ms must not be negative"
+        );
+        anyhow::ensure!(
+            self.uploads.max_bytes >= 1024,
+            "uploads.max_bytes is too small"
+        );
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "text" | "json"),
+            "log.format must be text or json"
+        );
+        anyhow::ensure!(
+            self.web.session_idle_minutes > 0 && self.web.session_absolute_hours > 0,
+            "session timeouts must be positive"
+        );
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file inside the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            sqlite_url(&self.data_dir.join("madoguchi.db"))
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        if self.server.base_url.is_empty() {
+            format!("http://{}", self.server.addr)
+        } else {
+            self.server.base_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// The use cases' part of the configuration.
+    pub fn core(&self) -> CoreConfig {
+        CoreConfig {
+            data_dir: self.data_dir.clone(),
+            base_url: self.base_url(),
+            mail: self.mail.clone(),
+            job_backoff_base_ms: self.jobs.backoff_base_ms,
+            job_max_attempts: self.jobs.max_attempts,
+            max_upload_bytes: self.uploads.max_bytes,
+        }
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_load_and_validate() {
+        let c = Config::load(&DataArgs::default()).unwrap();
+        assert_eq!(c.server.addr, "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://data/madoguchi.db");
+        assert!(c.web.cookie_secure);
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let args = DataArgs {
+            data_dir: Some("/tmp/x".into()),
+            database_url: None,
+            config: None,
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.database_url(), "sqlite:///tmp/x/madoguchi.db");
+    }
+}
