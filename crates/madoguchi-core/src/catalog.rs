@@ -20,10 +20,10 @@ pub fn embedded_sources() -> Vec<(String, &'static str)> {
 
 fn collect(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static str)>) {
     for f in dir.files() {
-        if f.path().extension().is_some_and(|e| e == "toml") {
-            if let Some(text) = f.contents_utf8() {
-                out.push((format!("procedures/{}", f.path().display()), text));
-            }
+        if f.path().extension().is_some_and(|e| e == "toml")
+            && let Some(text) = f.contents_utf8()
+        {
+            out.push((format!("procedures/{}", f.path().display()), text));
         }
     }
     for d in dir.dirs() {

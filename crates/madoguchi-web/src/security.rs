@@ -37,7 +37,7 @@ fn cross_site(req: &Request) -> bool {
         h.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
         let origin_host = origin.split("://").nth(1).unwrap_or("");
-        return origin != "null" && origin_host != host || origin == "null";
+        return origin == "null" || origin_host != host;
     }
     false
 }

@@ -180,7 +180,7 @@ fn print_logins(logins: &[madoguchi_core::registry::demo::DemoLogin]) {
 }
 
 fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MADOGUCHI_LOG")
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MADOGUCHI_LOG_LEVEL")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

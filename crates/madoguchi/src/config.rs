@@ -77,7 +77,7 @@ impl Config {
         fig = fig.merge(
             Env::prefixed("MADOGUCHI_")
                 .split("__")
-                .ignore(&["test_database_url"]),
+                .ignore(&["test_database_url", "log_level"]),
         );
         let mut c: Config = fig.extract()?;
         if let Some(d) = &args.data_dir {

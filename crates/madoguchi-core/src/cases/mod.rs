@@ -66,13 +66,12 @@ pub(crate) async fn notice_facts(
     if filer.disabled_at.is_none() && !filer.email.is_empty() {
         to.push(filer.email);
     }
-    if let Some(e) = madoguchi_db::registry::parse_profile(&corp.profile)?
-        .get("email")
-        .and_then(|v| v.as_str())
+    let profile = madoguchi_db::registry::parse_profile(&corp.profile)?;
+    if let Some(e) = profile.get("email").and_then(|v| v.as_str())
+        && !e.is_empty()
+        && !to.iter().any(|t| t == e)
     {
-        if !e.is_empty() && !to.iter().any(|t| t == e) {
-            to.push(e.to_string());
-        }
+        to.push(e.to_string());
     }
     Ok(NoticeFacts {
         title: title.to_string(),

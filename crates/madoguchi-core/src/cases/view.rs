@@ -34,14 +34,14 @@ pub async fn inbox(
     offset: i64,
 ) -> CoreResult<Vec<InboxItem>> {
     let authority = actor.require_authority_staff()?;
-    if let Some(s) = status {
-        if madoguchi_domain::case::CaseStatus::parse(s).is_none() {
-            return Err(CoreError::field(
-                "status",
-                "invalid",
-                "状態は submitted, returned, accepted, withdrawn のいずれかを指定してください。",
-            ));
-        }
+    if let Some(s) = status
+        && madoguchi_domain::case::CaseStatus::parse(s).is_none()
+    {
+        return Err(CoreError::field(
+            "status",
+            "invalid",
+            "状態は submitted, returned, accepted, withdrawn のいずれかを指定してください。",
+        ));
     }
     let mut tx = app.db.begin_read().await?;
     let rows = cases::inbox(

@@ -46,14 +46,14 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             format!("対象の事業所を{min}件以上選んでください。"),
         ));
     }
-    if let Some(max) = def.targets.max_establishments {
-        if ids.len() > max as usize {
-            return Err(CoreError::field(
-                "establishment_ids",
-                "too_many",
-                format!("この手続で選べる事業所は{max}件までです。"),
-            ));
-        }
+    if let Some(max) = def.targets.max_establishments
+        && ids.len() > max as usize
+    {
+        return Err(CoreError::field(
+            "establishment_ids",
+            "too_many",
+            format!("この手続で選べる事業所は{max}件までです。"),
+        ));
     }
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me::get_me))
         .route("/procedures", get(procedures::list_procedures))
         .route("/procedures/{id}", get(procedures::get_procedure))
+        .route("/corporation", get(establishments::get_corporation))
         .route("/establishments", get(establishments::list_establishments))
         .route(
             "/establishments/{id}",

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::me::get_me,
         super::procedures::list_procedures, super::procedures::get_procedure,
-        super::establishments::list_establishments, super::establishments::get_establishment,
+        super::establishments::list_establishments, super::establishments::get_establishment, super::establishments::get_corporation,
         super::filings::list_filings, super::filings::create_filing, super::filings::get_filing, super::filings::update_filing,
         super::filings::submit_filing, super::filings::withdraw_filing, super::filings::link_attachment,
         super::filings::upload_attachment, super::filings::download_attachment,

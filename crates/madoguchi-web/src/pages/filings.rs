@@ -394,8 +394,12 @@ fn unprocessable(mut r: Response) -> Response {
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct SubmitForm {
     csrf_token: String,
+    /// The version of the answers the user reviewed; with the filing id it keys the
+    /// submission, so a double click submits once and a resubmission after edits is new.
+    #[serde(default)]
+    lock_version: Option<i64>,
 }
 
 /// `POST /filings/{id}/submit`: submits; problems send the user back to the form with each
@@ -404,16 +408,11 @@ pub async fn submit(
     State(s): State<AppState>,
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<SubmitForm>,
 ) -> PageResult {
     check_csrf(&session, &f.csrf_token)?;
-    // The form's CSRF token doubles as an idempotency key: a double click submits once.
-    let key = format!(
-        "form-{}-{}",
-        &f.csrf_token[..16.min(f.csrf_token.len())],
-        id
-    );
-    match filings::submit(&s.app, &session.actor, &id, Some(&key)).await {
+    let key = f.lock_version.map(|v| format!("page-{id}-{v}"));
+    match filings::submit(&s.app, &session.actor, &id, key.as_deref()).await {
         Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?done=submitted")).into_response()),
         Err(CoreError::Validation(errs)) => Ok(unprocessable(render(
             &edit_page(

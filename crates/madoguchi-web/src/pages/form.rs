@@ -111,10 +111,10 @@ fn field_view(
             checked: v.values.contains(&c.value) || v.value == c.value,
         })
         .collect();
-    if let (Some(key), Some(val)) = (&f.prefill, value) {
-        if registry.get(key, est).is_some_and(|r| r == val) {
-            v.prefilled_from = Some(format!("登録情報（{}）", label_of(key).unwrap_or("")));
-        }
+    if let (Some(key), Some(val)) = (&f.prefill, value)
+        && registry.get(key, est).is_some_and(|r| r == val)
+    {
+        v.prefilled_from = Some(format!("登録情報（{}）", label_of(key).unwrap_or("")));
     }
     v
 }

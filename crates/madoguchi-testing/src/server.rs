@@ -1,0 +1,102 @@
+//! The real server, started in-process on 127.0.0.1:0 over a fresh database with the demo
+//! world loaded, mail going to a real SMTP sink, and the job worker running.
+
+use std::sync::Arc;
+
+use madoguchi::config::{Config, DataArgs};
+use madoguchi_core::App;
+use madoguchi_core::clock::SystemClock;
+
+use crate::api::Api;
+use crate::db::{TestBackend, TestDb};
+use crate::smtp_sink::SmtpSink;
+
+pub struct TestServer {
+    pub base_url: String,
+    pub app: App,
+    pub sink: SmtpSink,
+    pub db: TestDb,
+    pub config: Config,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with demo data on `backend`.
+    pub async fn start(backend: TestBackend) -> TestServer {
+        let db = TestDb::new(backend).await;
+        let sink = SmtpSink::start().await;
+        let mut config = Config::load(&DataArgs {
+            config: None,
+            data_dir: Some(db.dir.path().to_path_buf()),
+            database_url: Some(db.url.clone()),
+        })
+        .expect("config");
+        config.mail = sink.mail_config();
+        config.jobs.backoff_base_ms = 20;
+        config.web.demo = true;
+        config.web.cookie_secure = false;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        config.server.addr = addr.to_string();
+        config.server.base_url = format!("http://{addr}");
+        let app = madoguchi::server::open(&config, Arc::new(SystemClock))
+            .await
+            .expect("open app");
+        madoguchi_core::registry::demo::seed_if_empty(&app)
+            .await
+            .expect("seed demo");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serve_app = app.clone();
+        let web = config.web.clone();
+        let handle = tokio::spawn(async move {
+            madoguchi::server::serve(serve_app, web, listener, true, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server");
+        });
+        TestServer {
+            base_url: format!("http://{addr}"),
+            app,
+            sink,
+            db,
+            config,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// An API client authenticated as `login` (a fresh bearer token).
+    pub async fn api(&self, login: &str) -> Api {
+        let token = madoguchi_core::auth::issue_token(&self.app, login, "test")
+            .await
+            .expect("token");
+        Api::new(&self.base_url, Some(token))
+    }
+
+    /// An API client without credentials.
+    pub fn anonymous(&self) -> Api {
+        Api::new(&self.base_url, None)
+    }
+
+    /// Runs every due job now (mail delivery) instead of waiting for the worker.
+    pub async fn drain_jobs(&self) {
+        let mailer = madoguchi_core::mail::Mailer::new(&self.app.config.mail).expect("mailer");
+        madoguchi_core::jobs::runner::drain(&self.app, &mailer)
+            .await
+            .expect("drain");
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the whole product over real HTTP (server on 127.0.0.1:0), each run
+//! on SQLite and, when `MADOGUCHI_TEST_DATABASE_URL` is set, on PostgreSQL.
+
+mod bad_input;
+mod common;
+mod concurrency;
+mod durability;
+mod openapi;
+mod pages;
+mod story;
+mod tenancy;
