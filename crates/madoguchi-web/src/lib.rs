@@ -32,7 +32,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(pages::router(upload_limit))
         .merge(assets::router())
-        .fallback(pages::not_found)
+        .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard,
@@ -55,4 +55,13 @@ async fn healthz(State(s): State<AppState>) -> Result<axum::Json<serde_json::Val
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(axum::Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Unknown paths: a JSON problem under `/api/`, the HTML page elsewhere.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        axum::response::IntoResponse::into_response(AppError::NotFound)
+    } else {
+        pages::not_found().await
+    }
 }

@@ -1,13 +1,13 @@
 //! Cases API for authority staff: inbox, case view, accept, return, comment.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use madoguchi_core::cases::view::{CaseView, InboxItem};
 use madoguchi_core::cases::{self, ReturnRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ApiJson;
+use super::{ApiJson, ApiQuery};
 use crate::auth::ApiActor;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -27,7 +27,7 @@ pub struct InboxQuery {
 pub async fn list_cases(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<InboxQuery>,
+    ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<Vec<InboxItem>>> {
     Ok(Json(
         cases::view::inbox(
@@ -54,7 +54,7 @@ pub async fn get_case(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<String>,
-    Query(q): Query<CaseQuery>,
+    ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> ApiResult<Json<CaseView>> {
     Ok(Json(cases::view::get(&s.app, &a, &id, q.version).await?))
 }

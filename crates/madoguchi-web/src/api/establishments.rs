@@ -1,13 +1,14 @@
 //! Registry API: establishments visible to the caller, and the provider's own corporation.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use madoguchi_core::filings::view::Problem;
 use madoguchi_core::registry::view::{self, EstablishmentView};
 use madoguchi_domain::ids::OfficeNumber;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiQuery;
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
@@ -25,7 +26,7 @@ pub struct EstablishmentQuery {
 pub async fn list_establishments(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<EstablishmentQuery>,
+    ApiQuery(q): ApiQuery<EstablishmentQuery>,
 ) -> ApiResult<Json<Vec<EstablishmentView>>> {
     let number = match q.office_number.as_deref() {
         Some(n) => Some(

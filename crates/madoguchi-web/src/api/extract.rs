@@ -63,3 +63,21 @@ fn rejection(r: JsonRejection) -> AppError {
 fn short(s: &str) -> String {
     s.chars().take(200).collect()
 }
+
+/// `Query<T>` whose refusals name the parameter in a JSON problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(AppError::BadRequest { code: "invalid_query", message: format!("クエリ文字列が正しくありません（{}）。", short(&e.body_text())) }),
+        }
+    }
+}

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-pub use extract::ApiJson;
+pub use extract::{ApiJson, ApiQuery};
 
 /// Routes under `/api/v1`.
 pub fn router() -> Router<AppState> {

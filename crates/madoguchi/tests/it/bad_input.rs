@@ -169,6 +169,12 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         let r = rv.get("/api/v1/cases?status=bogus").await;
         assert_eq!(r.status, 422);
         assert_eq!(r.body["error"]["fields"][0]["field"], "status");
+        let r = rv.get("/api/v1/cases?limit=many").await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.body["error"]["code"], "invalid_query");
+        let r = rv.get("/api/v1/no-such-thing").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.body["error"]["code"], "not_found", "unknown API paths answer JSON");
         let r = rv
             .post(
                 "/api/v1/cases/00000000-0000-0000-0000-000000000000/return",

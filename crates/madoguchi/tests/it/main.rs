@@ -9,3 +9,4 @@ mod openapi;
 mod pages;
 mod story;
 mod tenancy;
+mod withdraw;
