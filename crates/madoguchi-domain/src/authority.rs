@@ -142,3 +142,112 @@ impl DesignationRules {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = include_str!("../../../reference-data/designation-rules.toml");
+
+    fn m<'a>(
+        code: &'a str,
+        kind: AuthorityKind,
+        delegate: Option<&'a str>,
+    ) -> MunicipalityFacts<'a> {
+        MunicipalityFacts {
+            code,
+            kind,
+            prefecture_code: if code.starts_with("14") {
+                "140007"
+            } else {
+                "130001"
+            },
+            delegate_code: delegate,
+        }
+    }
+
+    #[test]
+    fn shipped_rules_route_as_the_law_says() {
+        let rules = DesignationRules::from_toml(RULES).unwrap();
+        let shinjuku = m("131041", AuthorityKind::SpecialWard, None);
+        let hachioji = m("132012", AuthorityKind::CoreCity, None);
+        let yokohama = m("141003", AuthorityKind::DesignatedCity, None);
+        let town = m("133035", AuthorityKind::Municipality, Some("139998"));
+        use ServiceCategory::*;
+        // 居宅サービス: the prefecture, unless a designated or core city.
+        assert_eq!(
+            rules.designating_authority(Home, &shinjuku).unwrap(),
+            "130001"
+        );
+        assert_eq!(
+            rules.designating_authority(Home, &hachioji).unwrap(),
+            "132012"
+        );
+        assert_eq!(
+            rules.designating_authority(Home, &yokohama).unwrap(),
+            "141003"
+        );
+        assert_eq!(
+            rules.designating_authority(Facility, &shinjuku).unwrap(),
+            "130001"
+        );
+        // 地域密着型 and 居宅介護支援: the municipality, or the 広域連合 acting for it.
+        assert_eq!(
+            rules
+                .designating_authority(CommunityBased, &shinjuku)
+                .unwrap(),
+            "131041"
+        );
+        assert_eq!(
+            rules
+                .designating_authority(CareManagement, &hachioji)
+                .unwrap(),
+            "132012"
+        );
+        assert_eq!(
+            rules.designating_authority(CommunityBased, &town).unwrap(),
+            "139998"
+        );
+    }
+
+    #[test]
+    fn exceptions_override_the_category_rule() {
+        let text = format!(
+            "{RULES}\n[[exception]]\nmunicipality = \"131041\"\ncategory = \"home\"\ndesignator = \"municipality\"\n"
+        );
+        let rules = DesignationRules::from_toml(&text).unwrap();
+        assert_eq!(
+            rules
+                .designating_authority(
+                    ServiceCategory::Home,
+                    &m("131041", AuthorityKind::SpecialWard, None)
+                )
+                .unwrap(),
+            "131041"
+        );
+        assert_eq!(
+            rules
+                .designating_authority(
+                    ServiceCategory::Home,
+                    &m("131130", AuthorityKind::SpecialWard, None)
+                )
+                .unwrap(),
+            "130001"
+        );
+    }
+
+    #[test]
+    fn a_category_without_rule_is_an_error_not_a_guess() {
+        let rules = DesignationRules::from_toml(
+            "[[rule]]\ncategory = \"home\"\ndesignator = \"prefecture_or_city\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            rules.designating_authority(
+                ServiceCategory::CommunityBased,
+                &m("131041", AuthorityKind::SpecialWard, None)
+            ),
+            Err(RoutingError::NoRule(ServiceCategory::CommunityBased))
+        );
+    }
+}
