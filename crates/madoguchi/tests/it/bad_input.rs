@@ -174,7 +174,10 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         assert_eq!(r.body["error"]["code"], "invalid_query");
         let r = rv.get("/api/v1/no-such-thing").await;
         assert_eq!(r.status, 404);
-        assert_eq!(r.body["error"]["code"], "not_found", "unknown API paths answer JSON");
+        assert_eq!(
+            r.body["error"]["code"], "not_found",
+            "unknown API paths answer JSON"
+        );
         let r = rv
             .post(
                 "/api/v1/cases/00000000-0000-0000-0000-000000000000/return",

@@ -70,7 +70,9 @@ async fn story(srv: TestServer) {
     assert_eq!(r.status, 201, "{}", r.text);
     let (yokohama, yokohama_case) = &case_of["141003"];
     // The return carries a file from the authority (a marked-up copy).
-    let up = yokohama.upload("朱書き.pdf", b"%PDF-1.4\nmarked up\n%%EOF".to_vec()).await;
+    let up = yokohama
+        .upload("朱書き.pdf", b"%PDF-1.4\nmarked up\n%%EOF".to_vec())
+        .await;
     assert_eq!(up.status, 201, "{}", up.text);
     let returned_file = up.body["attachment_id"].as_str().unwrap().to_string();
     let r = yokohama
@@ -105,10 +107,19 @@ async fn story(srv: TestServer) {
     assert_eq!(ret["fields"], json!(["fields.representative_kana"]));
     // The provider can download the authority's file; another corporation cannot.
     assert_eq!(ret["attachment_ids"], json!([returned_file]));
-    let dl = p1.get(&format!("/api/v1/attachments/{returned_file}")).await;
+    let dl = p1
+        .get(&format!("/api/v1/attachments/{returned_file}"))
+        .await;
     assert_eq!(dl.status, 200);
     assert!(dl.text.contains("marked up"));
-    assert_eq!(srv.api("provider2").await.get(&format!("/api/v1/attachments/{returned_file}")).await.status, 404);
+    assert_eq!(
+        srv.api("provider2")
+            .await
+            .get(&format!("/api/v1/attachments/{returned_file}"))
+            .await
+            .status,
+        404
+    );
 
     // Correction and resubmission: only the returned case moves, to version 2.
     let mut data = r.body["data"].clone();
