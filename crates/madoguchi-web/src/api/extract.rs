@@ -74,10 +74,19 @@ where
 {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(AppError::BadRequest { code: "invalid_query", message: format!("クエリ文字列が正しくありません（{}）。", short(&e.body_text())) }),
+            Err(e) => Err(AppError::BadRequest {
+                code: "invalid_query",
+                message: format!(
+                    "クエリ文字列が正しくありません（{}）。",
+                    short(&e.body_text())
+                ),
+            }),
         }
     }
 }
