@@ -16,6 +16,7 @@ pub mod filings;
 pub mod jobs;
 pub mod mail;
 pub mod registry;
+pub mod uploads;
 
 use std::sync::Arc;
 

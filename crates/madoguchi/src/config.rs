@@ -41,6 +41,13 @@ pub struct JobsConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct UploadsConfig {
     pub max_bytes: u64,
+    pub max_filing_bytes: u64,
+    pub max_archive_unpacked_bytes: u64,
+    pub max_archive_entries: u64,
+    pub max_archive_ratio: u64,
+    /// clamd address; empty: no virus scan.
+    pub clamd: String,
+    pub clamd_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -109,6 +116,29 @@ impl Config {
             "uploads.max_bytes is too small"
         );
         anyhow::ensure!(
+            self.uploads.max_filing_bytes >= self.uploads.max_bytes,
+            "uploads.max_filing_bytes must be at least uploads.max_bytes"
+        );
+        anyhow::ensure!(
+            self.uploads.max_archive_entries >= 1
+                && self.uploads.max_archive_ratio >= 1
+                && self.uploads.max_archive_unpacked_bytes >= 1024,
+            "uploads.max_archive_* limits are too small"
+        );
+        let clamd = self.uploads.clamd.trim();
+        anyhow::ensure!(
+            clamd.is_empty()
+                || clamd.starts_with("unix:/")
+                || clamd
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()),
+            "uploads.clamd must be HOST:PORT or unix:/path, got {clamd:?}"
+        );
+        anyhow::ensure!(
+            self.uploads.clamd_timeout_secs >= 1,
+            "uploads.clamd_timeout_secs must be at least 1"
+        );
+        anyhow::ensure!(
             matches!(self.log.format.as_str(), "text" | "json"),
             "log.format must be text or json"
         );
@@ -145,6 +175,12 @@ impl Config {
             job_backoff_base_ms: self.jobs.backoff_base_ms,
             job_max_attempts: self.jobs.max_attempts,
             max_upload_bytes: self.uploads.max_bytes,
+            max_filing_bytes: self.uploads.max_filing_bytes,
+            max_archive_unpacked_bytes: self.uploads.max_archive_unpacked_bytes,
+            max_archive_entries: self.uploads.max_archive_entries,
+            max_archive_ratio: self.uploads.max_archive_ratio,
+            clamd: Some(self.uploads.clamd.trim().to_string()).filter(|a| !a.is_empty()),
+            clamd_timeout_ms: self.uploads.clamd_timeout_secs.saturating_mul(1000),
         }
     }
 }

@@ -42,6 +42,9 @@ pub async fn upload(
             ));
         }
     };
+    // Type, macros, archive limits and the optional virus scan, before anything is stored.
+    let policy = crate::uploads::UploadPolicy::from_config(&app.config);
+    let bytes = crate::uploads::check(&policy, &filename, bytes).await?;
     let size = bytes.len() as i64;
     let sha = app.blobs.put(bytes).await?;
     let now = app.now_ms();
@@ -110,6 +113,27 @@ pub async fn link_attachment(
             "unknown_attachment",
             "指定されたファイルが見つかりません。",
         ));
+    }
+    // Per-filing total: each distinct file counts once, however many requirements it serves.
+    let linked = attachments::of_filing(&mut tx, filing_id).await?;
+    if !linked.iter().any(|l| l.attachment_id == a.id) {
+        let mut seen = std::collections::HashSet::new();
+        let total: u64 = linked
+            .iter()
+            .filter(|l| seen.insert(l.attachment_id.as_str()))
+            .map(|l| l.size_bytes.max(0) as u64)
+            .sum();
+        if total + a.size_bytes.max(0) as u64 > app.config.max_filing_bytes {
+            return Err(CoreError::field(
+                "file",
+                "filing_too_large",
+                format!(
+                    "この申請の添付ファイルの合計が上限 {} MB を超えるため、「{}」を添付できません。",
+                    app.config.max_filing_bytes / 1024 / 1024,
+                    a.filename
+                ),
+            ));
+        }
     }
     attachments::link(&mut tx, filing_id, attachment_id, requirement_id, now).await?;
     madoguchi_db::audit::append(
