@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod backup;
 pub mod cases;
 mod error;
 pub mod filings;

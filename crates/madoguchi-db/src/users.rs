@@ -132,3 +132,22 @@ pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> DbResult<()> {
         .bind(token_hash).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Disables (or re-enables) a user; disabling also deletes every session of the user, so
+/// all their browsers are signed out at once.
+pub async fn set_disabled(tx: &mut Tx, user_id: &str, disabled_at: Option<i64>) -> DbResult<()> {
+    with_conn!(tx, c => sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        .bind(disabled_at).bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+    if disabled_at.is_some() {
+        delete_sessions_of(tx, user_id).await?;
+    }
+    Ok(())
+}
+
+/// Ends every session of a user (sign-out everywhere).
+pub async fn delete_sessions_of(tx: &mut Tx, user_id: &str) -> DbResult<u64> {
+    Ok(
+        with_conn!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}

@@ -1,6 +1,7 @@
 //! Subcommands. Every command that touches data takes the same `--config`, `--data-dir` and
 //! `--database-url` flags.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,30 @@ pub enum Command {
     },
     /// Load the demo data into an empty database and print the demo sign-ins.
     Seed,
+    /// Back up into an empty directory: SQLite database snapshot (safe while serving),
+    /// attachment blobs (hash-checked) and MANIFEST.json. See docs/operations.md.
+    Backup {
+        /// Target directory (created if missing; must be empty).
+        out: PathBuf,
+        /// Only the attachment blobs and the manifest (PostgreSQL installs, after pg_dump or
+        /// pg_basebackup).
+        #[arg(long)]
+        blobs_only: bool,
+    },
+    /// Restore a backup into the data directory, then verify the audit chain and every
+    /// attachment blob; exits non-zero on any failure.
+    Restore {
+        /// Backup directory (written by `madoguchi backup`).
+        from: PathBuf,
+        /// Move a non-empty data directory aside to <data_dir>.before-restore-<timestamp>.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Account administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Print the effective configuration.
     PrintConfig,
 }
@@ -64,6 +89,14 @@ pub enum TokenCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Disable a user: ends all their sessions and stops their API tokens.
+    DisableUser { login: String },
+    /// Re-enable a disabled user.
+    EnableUser { login: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +120,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if no_worker {
                 config.server.run_worker = false;
+            }
+            if config.base_url().starts_with("https://") {
+                config.web.hsts = true;
             }
             if demo {
                 config.web.demo = true;
@@ -158,6 +194,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(3));
                 }
             }
+        }
+        Command::Admin { command } => {
+            let app = server::open_default(&config).await?;
+            let (login, disabled) = match &command {
+                AdminCommand::DisableUser { login } => (login, true),
+                AdminCommand::EnableUser { login } => (login, false),
+            };
+            match madoguchi_core::auth::set_user_disabled(&app, login, disabled, "cli").await {
+                Ok(()) => println!(
+                    "{login}: {}",
+                    if disabled {
+                        "disabled; all sessions ended"
+                    } else {
+                        "enabled"
+                    }
+                ),
+                Err(madoguchi_core::CoreError::Validation(e)) => {
+                    eprintln!(
+                        "{}",
+                        e.first().map(|e| e.message.as_str()).unwrap_or("invalid")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Backup { out, blobs_only } => {
+            return crate::backup::backup(&config, &out, blobs_only).await;
+        }
+        Command::Restore { from, force } => {
+            return crate::backup::restore(&config, &from, force).await;
         }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);

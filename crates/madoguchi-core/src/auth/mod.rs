@@ -1,8 +1,11 @@
 //! Credentials: API bearer tokens (for scripts and ledger systems) and browser sessions.
 //! Secrets are random 256-bit values shown once; only their SHA-256 is stored.
 
+mod accounts;
 mod sessions;
 mod tokens;
+
+pub use accounts::set_user_disabled;
 
 pub use sessions::{Session, create_session, end_session, resolve_session};
 pub use tokens::{authenticate_token, issue_token};
