@@ -33,7 +33,10 @@ impl FromRequestParts<AppState> for ApiActor {
             .ok_or(AppError::Unauthorized)?
             .trim();
         match authenticate_token(&state.app, token).await {
-            Ok(actor) => Ok(ApiActor(actor)),
+            Ok(actor) => {
+                record_actor(&actor);
+                Ok(ApiActor(actor))
+            }
             Err(madoguchi_core::CoreError::NotFound) => Err(AppError::Unauthorized),
             Err(e) => Err(e.into()),
         }
@@ -69,10 +72,11 @@ impl FromRequestParts<AppState> for SignedIn {
         let secret = session_secret(parts, state).ok_or(ToLogin)?;
         let idle = state.web.session_idle_minutes * 60_000;
         let absolute = state.web.session_absolute_hours * 3_600_000;
-        resolve_session(&state.app, &secret, idle, absolute)
+        let session = resolve_session(&state.app, &secret, idle, absolute)
             .await
-            .map(SignedIn)
-            .map_err(|_| ToLogin)
+            .map_err(|_| ToLogin)?;
+        record_actor(&session.actor);
+        Ok(SignedIn(session))
     }
 }
 
@@ -93,4 +97,16 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
                 .map(|s| s.0),
         ))
     }
+}
+
+/// Puts the actor and their tenant (corporation or authority) on the request's log span.
+fn record_actor(actor: &Actor) {
+    let span = tracing::Span::current();
+    span.record("actor", actor.user_id.as_str());
+    let tenant = actor
+        .corporation_id()
+        .map(|c| format!("corporation:{c}"))
+        .or_else(|| actor.authority_code().map(|a| format!("authority:{a}")))
+        .unwrap_or_else(|| "platform".into());
+    span.record("tenant", tenant.as_str());
 }

@@ -106,8 +106,18 @@ impl AppError {
 
     /// Logs server faults once (client faults are not errors of ours).
     pub fn log(&self) {
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            // Refusals are security events: every one is logged, on the request's span (which
+            // carries the request id, actor and tenant).
+            AppError::Unauthorized | AppError::Forbidden(_) | AppError::NotFound => {
+                tracing::warn!(
+                    code = self.code(),
+                    status = self.status().as_u16(),
+                    "request refused"
+                )
+            }
+            _ => {}
         }
     }
 

@@ -6,6 +6,7 @@ pub mod assets;
 mod auth;
 mod error;
 pub mod pages;
+pub mod ratelimit;
 mod security;
 mod state;
 
@@ -35,7 +36,37 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            ratelimit::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             security::guard,
+        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-")
+                        .to_string();
+                    tracing::info_span!(
+                        "http",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %request_id,
+                        actor = tracing::field::Empty,
+                        tenant = tracing::field::Empty
+                    )
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
         ))
         .with_state(state)
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub async fn guard(State(_s): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let is_asset = req.uri().path().starts_with("/assets/");
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
@@ -20,10 +20,10 @@ pub async fn guard(State(_s): State<AppState>, req: Request, next: Next) -> Resp
     {
         tracing::warn!(path = %req.uri().path(), "cross-site form post refused");
         let e = AppError::Forbidden("別のサイトから送信された操作は受け付けられません。画面を開き直してから操作してください。".into());
-        return with_headers(crate::pages::error_page(e), false);
+        return with_headers(crate::pages::error_page(e), false, s.web.hsts);
     }
     let res = next.run(req).await;
-    with_headers(res, is_asset)
+    with_headers(res, is_asset, s.web.hsts)
 }
 
 /// True when the browser says the request came from another site.
@@ -42,8 +42,14 @@ fn cross_site(req: &Request) -> bool {
     false
 }
 
-fn with_headers(mut res: Response, is_asset: bool) -> Response {
+fn with_headers(mut res: Response, is_asset: bool, hsts: bool) -> Response {
     let h = res.headers_mut();
+    if hsts {
+        h.entry("strict-transport-security")
+            .or_insert(HeaderValue::from_static(
+                "max-age=31536000; includeSubDomains",
+            ));
+    }
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };

@@ -18,6 +18,10 @@ pub struct WebConfig {
     pub session_absolute_hours: i64,
     /// Largest JSON request body, bytes.
     pub max_json_bytes: usize,
+    /// Send `Strict-Transport-Security` (set when served over HTTPS).
+    pub hsts: bool,
+    /// Rate limits and trusted proxies.
+    pub rate_limits: crate::ratelimit::RateLimitConfig,
 }
 
 impl Default for WebConfig {
@@ -28,6 +32,8 @@ impl Default for WebConfig {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             max_json_bytes: 1024 * 1024,
+            hsts: false,
+            rate_limits: crate::ratelimit::RateLimitConfig::default(),
         }
     }
 }
@@ -49,4 +55,16 @@ impl WebConfig {
 pub struct AppState {
     pub app: App,
     pub web: Arc<WebConfig>,
+    pub limiter: Arc<crate::ratelimit::RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(app: App, web: WebConfig) -> AppState {
+        let limiter = Arc::new(crate::ratelimit::RateLimiter::new(web.rate_limits.clone()));
+        AppState {
+            app,
+            web: Arc::new(web),
+            limiter,
+        }
+    }
 }

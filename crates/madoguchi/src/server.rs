@@ -47,12 +47,11 @@ pub async fn serve(
     } else {
         None
     };
-    let state = AppState {
-        app,
-        web: Arc::new(web),
-    };
+    let state = AppState::new(app, web);
     let router = madoguchi_web::router(state);
-    axum::serve(listener, router)
+    // Connect info gives the rate limiter the peer address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
