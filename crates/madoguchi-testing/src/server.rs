@@ -24,8 +24,24 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with demo data on `backend`.
     pub async fn start(backend: TestBackend) -> TestServer {
+        Self::launch(backend, SmtpSink::start().await, true).await
+    }
+
+    /// Like [`TestServer::start`], but mail goes to `sink` (e.g. one that refuses the first
+    /// messages, to exercise retries).
+    pub async fn start_with_sink(backend: TestBackend, sink: SmtpSink) -> TestServer {
+        Self::launch(backend, sink, true).await
+    }
+
+    /// Like [`TestServer::start_with_sink`], but without the in-process job worker: jobs run
+    /// only when the test runs them ([`TestServer::drain_jobs`] or
+    /// `madoguchi_core::jobs::runner::run_once`), so it can observe every attempt in order.
+    pub async fn start_without_worker(backend: TestBackend, sink: SmtpSink) -> TestServer {
+        Self::launch(backend, sink, false).await
+    }
+
+    async fn launch(backend: TestBackend, sink: SmtpSink, run_worker: bool) -> TestServer {
         let db = TestDb::new(backend).await;
-        let sink = SmtpSink::start().await;
         let mut config = Config::load(&DataArgs {
             config: None,
             data_dir: Some(db.dir.path().to_path_buf()),
@@ -52,7 +68,7 @@ impl TestServer {
         let serve_app = app.clone();
         let web = config.web.clone();
         let handle = tokio::spawn(async move {
-            madoguchi::server::serve(serve_app, web, listener, true, async move {
+            madoguchi::server::serve(serve_app, web, listener, run_worker, async move {
                 let _ = rx.await;
             })
             .await

@@ -1,12 +1,16 @@
 //! Integration tests of the whole product over real HTTP (server on 127.0.0.1:0), each run
 //! on SQLite and, when `MADOGUCHI_TEST_DATABASE_URL` is set, on PostgreSQL.
 
+mod backup;
 mod bad_input;
 mod common;
 mod concurrency;
 mod durability;
+mod mail_retry;
 mod openapi;
 mod pages;
+mod rate_limits;
+mod sessions;
 mod story;
 mod tenancy;
 mod withdraw;
