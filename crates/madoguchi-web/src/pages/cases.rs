@@ -9,12 +9,11 @@ use axum_extra::extract::Form;
 use madoguchi_core::CoreError;
 use madoguchi_core::cases::view::{CaseView, InboxItem};
 use madoguchi_core::cases::{self, ReturnRequest};
-use madoguchi_core::filings::view::EventView;
 use madoguchi_domain::procedure::FilingData;
 use madoguchi_domain::registry::RegistrySnapshot;
 use serde::Deserialize;
 
-use super::form::{ReviewSection, review};
+use super::form::review;
 use super::form_view::ErrorSummaryItem;
 use super::layout::{Layout, NavItem};
 use super::{PageError, PageResult, check_csrf, flash_for, layout_for, render};
@@ -70,18 +69,62 @@ struct PinOption {
     label: String,
 }
 
+/// One answer of the version under review beside the registry's current value and, after a
+/// resubmission, the previous version's answer.
+struct CompareRow {
+    label: String,
+    value: String,
+    current: Option<String>,
+    /// Differs from the registry: the change being notified.
+    changed: bool,
+    /// The previous version's answer, when this version changed it.
+    previous: Option<String>,
+}
+
+struct CompareSection {
+    title: String,
+    rows: Vec<CompareRow>,
+    /// Some row has a registry value (otherwise the column is left out).
+    has_current: bool,
+}
+
+/// One entry of the history or of the internal notes.
+struct HistoryEntry {
+    label: &'static str,
+    kind: String,
+    at: String,
+    actor_name: String,
+    version_no: Option<i64>,
+    message: String,
+    fields: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "pages/case_detail.html")]
 struct CasePage {
     layout: Layout,
     case: CaseView,
-    review: Vec<ReviewSection>,
+    review: Vec<CompareSection>,
     requirement_labels: Vec<(String, String)>,
     pins: Vec<PinOption>,
-    messages: Vec<EventView>,
-    notes: Vec<EventView>,
+    messages: Vec<HistoryEntry>,
+    notes: Vec<HistoryEntry>,
     errors: Vec<ErrorSummaryItem>,
     open: bool,
+    /// The newest version is shown (decisions apply to it).
+    latest: bool,
+    /// Rows changed since the previous version (after a resubmission).
+    changed_since_previous: usize,
+}
+
+impl CasePage {
+    /// The validation message for one control of the page, shown beside it.
+    fn error_for(&self, id: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field_id == id)
+            .map(|e| e.message.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,6 +166,23 @@ async fn case_page(
         }
     }
     let review = review(def, &data, &case.establishments, &registry);
+    // After a resubmission, what changed since the version before.
+    let previous = if case.version_no > 1 {
+        let prev = cases::view::get(&s.app, &session.actor, id, Some(case.version_no - 1))
+            .await
+            .ok();
+        prev.and_then(|p| {
+            let d: FilingData = serde_json::from_value(p.data).ok()?;
+            Some(
+                super::form::review(def, &d, &p.establishments, &registry)
+                    .into_iter()
+                    .flat_map(|sec| sec.rows.into_iter().map(|r| (r.path, r.value)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    } else {
+        None
+    };
     let pins = review
         .iter()
         .flat_map(|sec| {
@@ -132,7 +192,65 @@ async fn case_page(
             })
         })
         .collect();
-    let (notes, messages): (Vec<_>, Vec<_>) = case.events.iter().cloned().partition(|e| e.internal);
+    let entry = |e: &madoguchi_core::filings::view::EventView| HistoryEntry {
+        label: super::event_label(&e.kind),
+        kind: e.kind.clone(),
+        at: e.at.clone(),
+        actor_name: e.actor_name.clone(),
+        version_no: e.version_no,
+        message: e.message.clone(),
+        fields: e
+            .fields
+            .iter()
+            .map(|p| madoguchi_core::cases::field_label(def, p).unwrap_or_else(|| p.clone()))
+            .collect(),
+    };
+    let notes = case
+        .events
+        .iter()
+        .filter(|e| e.internal)
+        .map(entry)
+        .collect();
+    let messages = case
+        .events
+        .iter()
+        .filter(|e| !e.internal)
+        .map(entry)
+        .collect();
+    let mut changed_since_previous = 0;
+    let review = review
+        .into_iter()
+        .map(|sec| {
+            let rows: Vec<CompareRow> = sec
+                .rows
+                .into_iter()
+                .map(|r| {
+                    let prev = previous.as_ref().map(|p| {
+                        p.iter()
+                            .find(|(path, _)| *path == r.path)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    });
+                    let previous = prev.filter(|p| *p != r.value);
+                    if previous.is_some() {
+                        changed_since_previous += 1;
+                    }
+                    CompareRow {
+                        label: r.label,
+                        value: r.value,
+                        current: r.current,
+                        changed: r.changed,
+                        previous,
+                    }
+                })
+                .collect();
+            CompareSection {
+                title: sec.title,
+                has_current: rows.iter().any(|r| r.current.is_some()),
+                rows,
+            }
+        })
+        .collect();
     let requirement_labels = def
         .attachments
         .iter()
@@ -156,7 +274,13 @@ async fn case_page(
         },
     ];
     layout.flash = flash_for(done);
-    let open = case.status == "submitted";
+    let latest = case
+        .versions
+        .iter()
+        .map(|v| v.version_no)
+        .max()
+        .is_none_or(|n| n == case.version_no);
+    let open = case.status == "submitted" && latest;
     Ok(CasePage {
         layout,
         case,
@@ -167,6 +291,8 @@ async fn case_page(
         notes,
         errors,
         open,
+        latest,
+        changed_since_previous,
     })
 }
 

@@ -6,13 +6,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use madoguchi_core::CoreError;
-use madoguchi_core::filings::view::{FilingListItem, FilingView, Problem};
+use madoguchi_core::filings::view::{CaseStatusItem, CaseSummary, FilingView, Problem};
 use madoguchi_core::filings::{self, NewFiling};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 use serde::Deserialize;
 
-use super::form::{ReviewSection, SectionView, parse_pairs, review, sections};
-use super::form_view::ErrorSummaryItem;
+use super::form::{ReviewSection, SectionView, display, parse_pairs, review, sections};
+use super::form_view::{ErrorSummaryItem, FieldView};
 use super::layout::{Layout, NavItem};
 use super::{PageError, PageResult, check_csrf, flash_for, layout_for, render};
 use crate::auth::SignedIn;
@@ -37,11 +37,27 @@ fn crumbs(items: &[(&str, &str)]) -> Vec<NavItem> {
         .collect()
 }
 
+/// One filing in the provider's list: what it is, for which establishments, and where it stands.
+struct ListItem {
+    id: String,
+    procedure_title: String,
+    status: String,
+    reference: Option<String>,
+    updated_at: String,
+    /// Names of the establishments the filing covers.
+    targets: String,
+    /// The answer to the form's first question (e.g. the changed items), for telling filings apart.
+    summary: String,
+    cases: Vec<CaseStatusItem>,
+    /// Some authority asked for corrections.
+    returned: bool,
+}
+
 #[derive(Template)]
 #[template(path = "pages/filings_list.html")]
 struct ListPage {
     layout: Layout,
-    items: Vec<FilingListItem>,
+    items: Vec<ListItem>,
 }
 
 /// `GET /filings`.
@@ -50,10 +66,78 @@ pub async fn list(
     SignedIn(session): SignedIn,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let items = filings::view::list(&s.app, &session.actor).await?;
+    let rows = filings::view::list(&s.app, &session.actor).await?;
+    let names: Vec<(String, String)> = madoguchi_core::registry::view::list(&s.app, &session.actor)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.name))
+        .collect();
+    let internal = |e: madoguchi_db::DbError| AppError::Internal(e.to_string());
+    let mut tx = s.app.db.begin_read().await.map_err(internal)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for f in rows {
+        let targets = madoguchi_db::filings::filing_establishments(&mut tx, &f.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter_map(|id| names.iter().find(|(e, _)| e == id).map(|(_, n)| n.clone()))
+            .collect::<Vec<_>>()
+            .join("、");
+        let row = madoguchi_db::filings::get_filing(&mut tx, &f.id)
+            .await
+            .map_err(internal)?;
+        let summary = s
+            .app
+            .catalog
+            .get(&row.procedure_id, &row.procedure_version)
+            .and_then(|def| {
+                let data: FilingData = serde_json::from_str(&row.data).ok()?;
+                let field = def.groups.first()?.fields.first()?;
+                Some(display(field, data.fields.get(&field.id)))
+            })
+            .unwrap_or_default();
+        items.push(ListItem {
+            returned: f.cases.iter().any(|c| c.status == "returned"),
+            id: f.id,
+            procedure_title: f.procedure_title,
+            status: f.status,
+            reference: f.reference,
+            updated_at: f.updated_at,
+            targets,
+            summary,
+            cases: f.cases,
+        });
+    }
+    tx.commit().await.map_err(internal)?;
     let mut layout = layout_for(&session, "届出・申請の一覧", "/filings");
     layout.flash = flash_for(q.done.as_deref());
     Ok(render(&ListPage { layout, items }))
+}
+
+/// Where on the form page a field path (`fields.x`, `establishments.e.x`, `attachments.x`)
+/// is answered, as a fragment (`#…`).
+fn field_anchor(path: &str) -> String {
+    match path.strip_prefix("attachments.") {
+        Some(req) => format!("#req-{req}"),
+        None => format!("#{}", FieldView::id_for(path)),
+    }
+}
+
+/// A field an authority asked to correct, or a problem that stops submission, with a link
+/// to where it is answered.
+struct FieldLink {
+    label: String,
+    href: String,
+}
+
+fn field_links(def: &ProcedureDefinition, filing_id: &str, paths: &[String]) -> Vec<FieldLink> {
+    paths
+        .iter()
+        .map(|p| FieldLink {
+            label: madoguchi_core::cases::field_label(def, p).unwrap_or_else(|| "入力内容".into()),
+            href: format!("/filings/{filing_id}/edit{}", field_anchor(p)),
+        })
+        .collect()
 }
 
 struct ProcedureChoice {
@@ -65,7 +149,8 @@ struct ProcedureChoice {
 
 struct EstablishmentChoice {
     id: String,
-    label: String,
+    name: String,
+    office_number: String,
     services: String,
 }
 
@@ -78,6 +163,16 @@ struct NewPage {
     errors: Vec<ErrorSummaryItem>,
     selected_procedure: String,
     selected_establishments: Vec<String>,
+}
+
+impl NewPage {
+    /// The validation message for one question, shown beside it.
+    fn error_for(&self, id: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field_id == id)
+            .map(|e| e.message.as_str())
+    }
 }
 
 async fn new_page(
@@ -103,7 +198,8 @@ async fn new_page(
         .await?
         .into_iter()
         .map(|e| EstablishmentChoice {
-            label: format!("{}（事業所番号 {}）", e.name, e.office_number),
+            name: e.name,
+            office_number: e.office_number,
             services: e
                 .designations
                 .iter()
@@ -115,7 +211,7 @@ async fn new_page(
         .collect();
     let mut layout = layout_for(session, "新しい届出・申請", "/filings/new");
     layout.breadcrumbs = crumbs(&[
-        ("/filings", "届出・申請"),
+        ("/filings", "届出・申請の一覧"),
         ("/filings/new", "新しい届出・申請"),
     ]);
     Ok(NewPage {
@@ -202,10 +298,23 @@ struct EditPage {
     def_title: String,
     form_number: String,
     sections: Vec<SectionView>,
+    /// Documents this filing needs, or already has, or has a problem with.
     requirements: Vec<RequirementView>,
+    /// Optional documents not attached yet (folded away on the page).
+    optional_requirements: Vec<RequirementView>,
     reusable: Vec<ReusableFile>,
     errors: Vec<ErrorSummaryItem>,
-    returned_messages: Vec<(String, String, Vec<String>)>,
+    returned_messages: Vec<ReturnedMessage>,
+    /// Some sections appear only for some answers: the page offers a button to refresh them.
+    has_conditional_groups: bool,
+}
+
+/// An authority's request for corrections, shown above the form.
+struct ReturnedMessage {
+    authority_name: String,
+    at: String,
+    message: String,
+    fields: Vec<FieldLink>,
 }
 
 fn definition<'a>(s: &'a AppState, f: &FilingView) -> Result<&'a ProcedureDefinition, PageError> {
@@ -235,7 +344,7 @@ async fn edit_page(
         .into_iter()
         .map(|a| a.id.as_str())
         .collect();
-    let requirements = def
+    let (requirements, optional_requirements): (Vec<_>, Vec<_>) = def
         .attachments
         .iter()
         .map(|a| RequirementView {
@@ -254,7 +363,7 @@ async fn edit_page(
                 .find(|p| p.field == format!("attachments.{}", a.id))
                 .map(|p| p.message.clone()),
         })
-        .collect();
+        .partition(|r| r.required || !r.files.is_empty() || r.error.is_some());
     let mut tx = s
         .app
         .db
@@ -279,7 +388,7 @@ async fn edit_page(
         .iter()
         .map(|p| ErrorSummaryItem {
             field_id: if p.field.starts_with("attachments.") {
-                format!("req-{}", p.field.trim_start_matches("attachments."))
+                format!("file-{}", p.field.trim_start_matches("attachments."))
             } else {
                 super::form_view::FieldView::id_for(&p.field)
             },
@@ -295,23 +404,25 @@ async fn edit_page(
                 .iter()
                 .rev()
                 .find(|e| e.kind == "returned")
-                .map(|e| {
-                    (
-                        c.authority_name.clone(),
-                        e.message.clone(),
-                        e.fields
-                            .iter()
-                            .map(|p| {
-                                madoguchi_core::cases::field_label(def, p).unwrap_or(p.clone())
-                            })
-                            .collect(),
-                    )
+                .map(|e| ReturnedMessage {
+                    authority_name: c.authority_name.clone(),
+                    at: e.at.clone(),
+                    message: e.message.clone(),
+                    fields: e
+                        .fields
+                        .iter()
+                        .map(|p| FieldLink {
+                            label: madoguchi_core::cases::field_label(def, p)
+                                .unwrap_or_else(|| "入力内容".into()),
+                            href: field_anchor(p),
+                        })
+                        .collect(),
                 })
         })
         .collect();
     let mut layout = layout_for(session, &format!("{}の入力", def.title), "/filings");
     layout.breadcrumbs = crumbs(&[
-        ("/filings", "届出・申請"),
+        ("/filings", "届出・申請の一覧"),
         (&format!("/filings/{id}"), &def.title),
         ("", "入力"),
     ]);
@@ -323,9 +434,11 @@ async fn edit_page(
         filing,
         sections: secs,
         requirements,
+        optional_requirements,
         reusable,
         errors,
         returned_messages,
+        has_conditional_groups: def.groups.iter().any(|g| g.visible_when.is_some()),
     })
 }
 
@@ -428,16 +541,91 @@ pub async fn submit(
     }
 }
 
+/// One authority's case as the provider sees it: where it stands, in words, and what the
+/// authority wrote.
+struct AuthorityCase {
+    authority_name: String,
+    status: String,
+    reference: String,
+    version_no: i64,
+    submitted_at: String,
+    decided_at: Option<String>,
+    /// What the status means for the provider, in one sentence.
+    explanation: String,
+    messages: Vec<AuthorityMessage>,
+}
+
+struct AuthorityMessage {
+    label: &'static str,
+    at: String,
+    message: String,
+    fields: Vec<FieldLink>,
+    /// The return the provider still has to answer (highlighted).
+    open: bool,
+}
+
+fn authority_case(def: &ProcedureDefinition, filing_id: &str, c: &CaseSummary) -> AuthorityCase {
+    let explanation = match c.status.as_str() {
+        "submitted" if c.version_no > 1 => format!(
+            "修正した内容（第{}版）が届いています。自治体の審査をお待ちください。",
+            c.version_no
+        ),
+        "submitted" => "自治体で審査しています。結果が出るまでお待ちください。".to_string(),
+        "returned" => "修正の依頼があります。内容を修正して、再提出してください。".to_string(),
+        "accepted" => "受け付けられました。届け出た内容は登録情報に反映されています。".to_string(),
+        "withdrawn" => "取り下げました。この自治体での手続は終了しています。".to_string(),
+        _ => String::new(),
+    };
+    let last_return = c.events.iter().rposition(|e| e.kind == "returned");
+    let messages = c
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.message.trim().is_empty() && !e.internal)
+        .map(|(i, e)| AuthorityMessage {
+            label: match e.kind.as_str() {
+                "returned" => "修正の依頼",
+                "comment" => "自治体からのコメント",
+                "accepted" => "受付時のコメント",
+                "withdrawn" => "取下げの理由",
+                _ => super::event_label(&e.kind),
+            },
+            at: e.at.clone(),
+            message: e.message.clone(),
+            fields: field_links(def, filing_id, &e.fields),
+            open: c.status == "returned" && Some(i) == last_return,
+        })
+        .collect();
+    AuthorityCase {
+        authority_name: c.authority_name.clone(),
+        status: c.status.clone(),
+        reference: c.reference.clone(),
+        version_no: c.version_no,
+        submitted_at: c.submitted_at.clone(),
+        decided_at: c.decided_at.clone(),
+        explanation,
+        messages,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/filing_detail.html")]
 struct DetailPage {
     layout: Layout,
     filing: FilingView,
+    form_number: String,
     review: Vec<ReviewSection>,
     editable: bool,
     can_submit: bool,
     can_withdraw: bool,
     requirement_labels: Vec<(String, String)>,
+    authorities: Vec<AuthorityCase>,
+    /// e.g. 「審査中 3か所、差戻し 1か所、受付完了 1か所」.
+    status_counts: String,
+    /// Authorities that asked for corrections (the resubmission goes to them only).
+    returned_by: Vec<String>,
+    /// What still stops submission, with a link to where to fix it.
+    problems: Vec<FieldLink>,
 }
 
 /// `GET /filings/{id}`: status per authority, messages, answers, files.
@@ -461,7 +649,7 @@ pub async fn detail(
         .iter()
         .any(|c| c.status == "submitted" || c.status == "returned");
     let mut layout = layout_for(&session, &def.title, "/filings");
-    layout.breadcrumbs = crumbs(&[("/filings", "届出・申請"), ("", &def.title)]);
+    layout.breadcrumbs = crumbs(&[("/filings", "届出・申請の一覧"), ("", &def.title)]);
     layout.flash = flash_for(q.done.as_deref());
     let review = review(def, &data, &filing.establishments, &registry);
     let requirement_labels = def
@@ -469,14 +657,53 @@ pub async fn detail(
         .iter()
         .map(|a| (a.id.clone(), a.label.clone()))
         .collect();
+    // Authorities waiting for the provider come first.
+    let mut authorities: Vec<AuthorityCase> = filing
+        .cases
+        .iter()
+        .map(|c| authority_case(def, &filing.id, c))
+        .collect();
+    authorities.sort_by_key(|c| c.status != "returned");
+    let status_counts = [
+        ("returned", "差戻し"),
+        ("submitted", "審査中"),
+        ("accepted", "受付完了"),
+        ("withdrawn", "取下げ"),
+    ]
+    .iter()
+    .filter_map(|(status, label)| {
+        let n = filing.cases.iter().filter(|c| c.status == *status).count();
+        (n > 0).then(|| format!("{label} {n}か所"))
+    })
+    .collect::<Vec<_>>()
+    .join("、");
+    let returned_by = filing
+        .cases
+        .iter()
+        .filter(|c| c.status == "returned")
+        .map(|c| c.authority_name.clone())
+        .collect();
+    let problems = filing
+        .problems
+        .iter()
+        .map(|p| FieldLink {
+            label: p.message.clone(),
+            href: format!("/filings/{}/edit{}", filing.id, field_anchor(&p.field)),
+        })
+        .collect();
     Ok(render(&DetailPage {
         layout,
+        form_number: def.form_number.clone(),
         filing,
         review,
         editable,
         can_submit,
         can_withdraw,
         requirement_labels,
+        authorities,
+        status_counts,
+        returned_by,
+        problems,
     }))
 }
 

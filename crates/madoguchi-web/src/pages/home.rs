@@ -11,7 +11,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use madoguchi_core::Role;
 use serde::Deserialize;
 
-use super::layout::{Layout, NavItem};
+use super::layout::Layout;
 use super::{PageResult, layout_for, render};
 use crate::auth::{MaybeSignedIn, SignedIn};
 use crate::error::AppError;
@@ -43,7 +43,13 @@ pub async fn home(State(s): State<AppState>, MaybeSignedIn(session): MaybeSigned
 struct DemoUser {
     login: String,
     display_name: String,
-    role_label: String,
+}
+
+/// Demo users of one kind (事業者, 審査担当 …), shown under one heading.
+struct DemoGroup {
+    title: &'static str,
+    description: &'static str,
+    users: Vec<DemoUser>,
 }
 
 #[derive(Template)]
@@ -51,8 +57,7 @@ struct DemoUser {
 struct LoginPage {
     layout: Layout,
     demo: bool,
-    providers: Vec<DemoUser>,
-    staff: Vec<DemoUser>,
+    groups: Vec<DemoGroup>,
     error: Option<String>,
 }
 
@@ -63,8 +68,28 @@ pub struct LoginQuery {
 
 /// `/login`: the sign-in page.
 pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> PageResult {
-    let mut providers = Vec::new();
-    let mut staff = Vec::new();
+    let mut groups = vec![
+        DemoGroup {
+            title: "事業者",
+            description: "届出・申請を作成して提出します。",
+            users: Vec::new(),
+        },
+        DemoGroup {
+            title: "自治体の審査担当",
+            description: "届いた届出・申請を審査し、受け付けるか差し戻します。",
+            users: Vec::new(),
+        },
+        DemoGroup {
+            title: "自治体の管理者",
+            description: "自治体の担当者と設定を管理します。",
+            users: Vec::new(),
+        },
+        DemoGroup {
+            title: "窓口の運営者",
+            description: "このサービスを運営します。",
+            users: Vec::new(),
+        },
+    ];
     if s.web.demo {
         let mut tx = s
             .app
@@ -85,12 +110,14 @@ pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) 
             let d = DemoUser {
                 login: u.login,
                 display_name: u.display_name,
-                role_label: actor.role.label().into(),
             };
-            match actor.role {
-                Role::Provider { .. } => providers.push(d),
-                _ => staff.push(d),
-            }
+            let group = match actor.role {
+                Role::Provider { .. } => 0,
+                Role::Reviewer { .. } => 1,
+                Role::AuthorityAdmin { .. } => 2,
+                Role::Operator => 3,
+            };
+            groups[group].users.push(d);
         }
         tx.commit()
             .await
@@ -103,8 +130,7 @@ pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) 
     Ok(render(&LoginPage {
         layout: Layout::new("ログイン"),
         demo: s.web.demo,
-        providers,
-        staff,
+        groups: groups.into_iter().filter(|g| !g.users.is_empty()).collect(),
         error,
     }))
 }
@@ -186,11 +212,7 @@ struct StaticPage {
 fn static_layout(session: Option<&madoguchi_core::auth::Session>, title: &str) -> Layout {
     match session {
         Some(s) => layout_for(s, title, ""),
-        None => Layout::new(title).with_nav(vec![NavItem {
-            href: "/login".into(),
-            label: "ログイン".into(),
-            current: false,
-        }]),
+        None => Layout::new(title),
     }
 }
 

@@ -3,58 +3,30 @@
 //! pages), `filings` (provider), `cases` (authority staff); `form` turns procedure definitions
 //! into form fields and posted pairs back into answers.
 
-mod cases;
-mod filings;
+pub(crate) mod cases;
+pub(crate) mod filings;
 pub mod form;
 pub mod form_view;
-mod home;
+pub(crate) mod home;
 pub mod layout;
 
 use askama::Template;
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
 use madoguchi_core::Role;
 use madoguchi_core::auth::Session;
 
 use crate::error::AppError;
-use crate::state::AppState;
 use layout::{ErrorPage, Flash, FlashKind, Layout, NavItem, UserBadge};
-
-/// Page routes.
-pub fn router(upload_limit: usize) -> Router<AppState> {
-    Router::new()
-        .route("/", get(home::home))
-        .route("/login", get(home::login_page))
-        .route("/login/demo", post(home::demo_login))
-        .route("/logout", post(home::logout))
-        .route("/about", get(home::about))
-        .route("/accessibility", get(home::accessibility))
-        .route("/filings", get(filings::list).post(filings::create))
-        .route("/filings/new", get(filings::new_form))
-        .route("/filings/{id}", get(filings::detail).post(filings::save))
-        .route("/filings/{id}/edit", get(filings::edit))
-        .route("/filings/{id}/submit", post(filings::submit))
-        .route("/filings/{id}/withdraw", post(filings::withdraw))
-        .route(
-            "/filings/{id}/attachments",
-            post(filings::upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/attachments/{id}", get(filings::download))
-        .route("/inbox", get(cases::inbox))
-        .route("/cases/{id}", get(cases::detail))
-        .route("/cases/{id}/accept", post(cases::accept))
-        .route("/cases/{id}/return", post(cases::return_case))
-        .route("/cases/{id}/comments", post(cases::comment))
-}
 
 /// The frame for a signed-in user: header badge, role navigation, CSRF token.
 pub fn layout_for(session: &Session, title: &str, current: &str) -> Layout {
     let a = &session.actor;
     let nav: Vec<(&str, &str)> = match a.role {
-        Role::Provider { .. } => vec![("/filings", "届出・申請"), ("/filings/new", "新しい届出")],
+        Role::Provider { .. } => vec![
+            ("/filings", "届出・申請の一覧"),
+            ("/filings/new", "新しい届出・申請"),
+        ],
         Role::Reviewer { .. } | Role::AuthorityAdmin { .. } => vec![("/inbox", "受付箱")],
         Role::Operator => vec![("/", "ホーム")],
     };
@@ -108,6 +80,20 @@ pub fn flash_for(key: Option<&str>) -> Option<Flash> {
         kind,
         message: message.into(),
     })
+}
+
+/// Japanese heading of a history event (`submitted`, `returned`, `comment`, …).
+pub fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "submitted" => "提出",
+        "resubmitted" => "再提出",
+        "returned" => "差戻し",
+        "accepted" => "受付完了",
+        "withdrawn" => "取下げ",
+        "comment" => "コメント",
+        "internal_note" => "内部メモ",
+        _ => "その他の記録",
+    }
 }
 
 /// Checks a form's CSRF token against the session's.
