@@ -22,6 +22,9 @@ impl FromRequestParts<AppState> for ApiActor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(ApiActor(actor.clone()));
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -69,6 +72,9 @@ impl FromRequestParts<AppState> for SignedIn {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(session) = parts.extensions.get::<Session>() {
+            return Ok(SignedIn(session.clone()));
+        }
         let secret = session_secret(parts, state).ok_or(ToLogin)?;
         let idle = state.web.session_idle_minutes * 60_000;
         let absolute = state.web.session_absolute_hours * 3_600_000;

@@ -7,31 +7,20 @@ mod auth;
 mod error;
 pub mod pages;
 pub mod ratelimit;
+pub mod routes;
 mod security;
 mod state;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::get;
+use axum::extract::State;
 
 pub use error::{AppError, ErrorBody};
 pub use state::{AppState, WebConfig};
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let upload_limit = state.app.config.max_upload_bytes as usize + 64 * 1024;
-    let json_limit = state.web.max_json_bytes;
-    let api = api::router()
-        .layer(DefaultBodyLimit::max(json_limit))
-        .merge(
-            Router::new()
-                .route("/attachments", axum::routing::post(api::upload_route))
-                .layer(DefaultBodyLimit::max(upload_limit)),
-        );
     Router::new()
-        .route("/healthz", get(healthz))
-        .nest("/api/v1", api)
-        .merge(pages::router(upload_limit))
+        .merge(routes::build(&state))
         .merge(assets::router())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
@@ -72,7 +61,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Liveness and database reachability.
-async fn healthz(State(s): State<AppState>) -> Result<axum::Json<serde_json::Value>, AppError> {
+pub(crate) async fn healthz(
+    State(s): State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
     let mut tx = s
         .app
         .db

@@ -36,11 +36,8 @@ pub async fn comment(
         Err(DbError::NotFound) => return Err(CoreError::NotFound),
         Err(e) => return Err(e.into()),
     };
+    crate::policy::may_comment_case(actor, &c.authority_code, &c.corporation_id)?;
     let is_staff = actor.authority_code() == Some(c.authority_code.as_str());
-    let is_owner = actor.corporation_id() == Some(c.corporation_id.as_str());
-    if !is_staff && !is_owner {
-        return Err(CoreError::NotFound);
-    }
     if internal && !is_staff {
         return Err(CoreError::field(
             "internal",

@@ -22,10 +22,10 @@ pub(crate) async fn load_for_staff(
     actor: &Actor,
     case_id: &str,
 ) -> CoreResult<CaseRow> {
-    let authority = actor.require_authority_staff()?;
+    actor.require_authority_staff()?;
     match cases::get_case(tx, case_id).await {
-        Ok(c) if c.authority_code == authority => Ok(c),
-        Ok(_) | Err(DbError::NotFound) => Err(CoreError::NotFound),
+        Ok(c) => crate::policy::may_handle_case(actor, &c.authority_code).map(|()| c),
+        Err(DbError::NotFound) => Err(CoreError::NotFound),
         Err(e) => Err(e.into()),
     }
 }

@@ -25,11 +25,11 @@ use crate::{Actor, App, CoreError, CoreResult};
 
 /// Loads a filing the actor's corporation owns; any other filing is `NotFound`.
 pub(crate) async fn load_own(tx: &mut Tx, actor: &Actor, filing_id: &str) -> CoreResult<FilingRow> {
-    let corp = actor.require_provider()?;
+    actor.require_provider()?;
     filings::lock(tx, filing_id).await?;
     match filings::get_filing(tx, filing_id).await {
-        Ok(f) if f.corporation_id == corp => Ok(f),
-        Ok(_) | Err(DbError::NotFound) => Err(CoreError::NotFound),
+        Ok(f) => crate::policy::may_access_filing(actor, &f.corporation_id).map(|()| f),
+        Err(DbError::NotFound) => Err(CoreError::NotFound),
         Err(e) => Err(e.into()),
     }
 }

@@ -1,0 +1,408 @@
+//! Every route of the application, in one table, each with its authorization policy
+//! ([`Access`]). The router is built from this table only, so a route cannot exist without a
+//! policy; `enforce` applies it before the handler runs (401 / sign-in redirect for no actor,
+//! 403 for the wrong role) and checks the CSRF token of every state-changing page form.
+//! Object-level rules (whose filing, whose case) are applied by the use cases through
+//! `madoguchi_core::policy`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post, put};
+use madoguchi_core::policy::Access;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::{api, pages};
+
+/// Which face of the application a route belongs to (decides how refusals look).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// JSON API: bearer token; refusals are JSON problems.
+    Api,
+    /// HTML pages: session cookie; refusals are pages or a sign-in redirect.
+    Page,
+}
+
+/// One route: method, path (axum syntax), policy, surface, and its handler.
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub surface: Surface,
+    /// Body limit in bytes beyond the default (uploads).
+    pub large_body: bool,
+    make: fn() -> MethodRouter<AppState>,
+}
+
+const fn spec(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    surface: Surface,
+    make: fn() -> MethodRouter<AppState>,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        surface,
+        large_body: false,
+        make,
+    }
+}
+
+/// The table.
+pub fn table() -> Vec<RouteSpec> {
+    use Access::*;
+    use Surface::*;
+    let mut t = vec![
+        // Public.
+        spec(Method::GET, "/healthz", Public, Api, || get(crate::healthz)),
+        spec(Method::GET, "/api/v1/openapi.json", Public, Api, || {
+            get(api::openapi::openapi_json)
+        }),
+        spec(Method::GET, "/", Public, Page, || get(pages::home::home)),
+        spec(Method::GET, "/login", Public, Page, || {
+            get(pages::home::login_page)
+        }),
+        spec(Method::POST, "/login/demo", Public, Page, || {
+            post(pages::home::demo_login)
+        }),
+        spec(Method::GET, "/about", Public, Page, || {
+            get(pages::home::about)
+        }),
+        spec(Method::GET, "/accessibility", Public, Page, || {
+            get(pages::home::accessibility)
+        }),
+        // API v1.
+        spec(Method::GET, "/api/v1/me", SignedIn, Api, || {
+            get(api::me::get_me)
+        }),
+        spec(Method::GET, "/api/v1/procedures", SignedIn, Api, || {
+            get(api::procedures::list_procedures)
+        }),
+        spec(
+            Method::GET,
+            "/api/v1/procedures/{id}",
+            SignedIn,
+            Api,
+            || get(api::procedures::get_procedure),
+        ),
+        spec(Method::GET, "/api/v1/corporation", Provider, Api, || {
+            get(api::establishments::get_corporation)
+        }),
+        spec(
+            Method::GET,
+            "/api/v1/establishments",
+            CaseParty,
+            Api,
+            || get(api::establishments::list_establishments),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/establishments/{id}",
+            CaseParty,
+            Api,
+            || get(api::establishments::get_establishment),
+        ),
+        spec(Method::GET, "/api/v1/filings", Provider, Api, || {
+            get(api::filings::list_filings)
+        }),
+        spec(Method::POST, "/api/v1/filings", Provider, Api, || {
+            post(api::filings::create_filing)
+        }),
+        spec(Method::GET, "/api/v1/filings/{id}", Provider, Api, || {
+            get(api::filings::get_filing)
+        }),
+        spec(Method::PUT, "/api/v1/filings/{id}", Provider, Api, || {
+            put(api::filings::update_filing)
+        }),
+        spec(
+            Method::POST,
+            "/api/v1/filings/{id}/submit",
+            Provider,
+            Api,
+            || post(api::filings::submit_filing),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/filings/{id}/withdraw",
+            Provider,
+            Api,
+            || post(api::filings::withdraw_filing),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/filings/{id}/attachments",
+            Provider,
+            Api,
+            || post(api::filings::link_attachment),
+        ),
+        RouteSpec {
+            large_body: true,
+            ..spec(Method::POST, "/api/v1/attachments", CaseParty, Api, || {
+                post(api::filings::upload_attachment)
+            })
+        },
+        spec(
+            Method::GET,
+            "/api/v1/attachments/{id}",
+            CaseParty,
+            Api,
+            || get(api::filings::download_attachment),
+        ),
+        spec(Method::GET, "/api/v1/cases", AuthorityStaff, Api, || {
+            get(api::cases::list_cases)
+        }),
+        spec(
+            Method::GET,
+            "/api/v1/cases/{id}",
+            AuthorityStaff,
+            Api,
+            || get(api::cases::get_case),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/cases/{id}/accept",
+            AuthorityStaff,
+            Api,
+            || post(api::cases::accept_case),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/cases/{id}/return",
+            AuthorityStaff,
+            Api,
+            || post(api::cases::return_case),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/cases/{id}/comments",
+            CaseParty,
+            Api,
+            || post(api::cases::comment_case),
+        ),
+        // Pages.
+        spec(Method::POST, "/logout", SignedIn, Page, || {
+            post(pages::home::logout)
+        }),
+        spec(Method::GET, "/filings", Provider, Page, || {
+            get(pages::filings::list)
+        }),
+        spec(Method::POST, "/filings", Provider, Page, || {
+            post(pages::filings::create)
+        }),
+        spec(Method::GET, "/filings/new", Provider, Page, || {
+            get(pages::filings::new_form)
+        }),
+        spec(Method::GET, "/filings/{id}", Provider, Page, || {
+            get(pages::filings::detail)
+        }),
+        spec(Method::POST, "/filings/{id}", Provider, Page, || {
+            post(pages::filings::save)
+        }),
+        spec(Method::GET, "/filings/{id}/edit", Provider, Page, || {
+            get(pages::filings::edit)
+        }),
+        spec(Method::POST, "/filings/{id}/submit", Provider, Page, || {
+            post(pages::filings::submit)
+        }),
+        spec(
+            Method::POST,
+            "/filings/{id}/withdraw",
+            Provider,
+            Page,
+            || post(pages::filings::withdraw),
+        ),
+        RouteSpec {
+            large_body: true,
+            ..spec(
+                Method::POST,
+                "/filings/{id}/attachments",
+                Provider,
+                Page,
+                || post(pages::filings::upload),
+            )
+        },
+        spec(Method::GET, "/attachments/{id}", CaseParty, Page, || {
+            get(pages::filings::download)
+        }),
+        spec(Method::GET, "/inbox", AuthorityStaff, Page, || {
+            get(pages::cases::inbox)
+        }),
+        spec(Method::GET, "/cases/{id}", AuthorityStaff, Page, || {
+            get(pages::cases::detail)
+        }),
+        spec(
+            Method::POST,
+            "/cases/{id}/accept",
+            AuthorityStaff,
+            Page,
+            || post(pages::cases::accept),
+        ),
+        spec(
+            Method::POST,
+            "/cases/{id}/return",
+            AuthorityStaff,
+            Page,
+            || post(pages::cases::return_case),
+        ),
+        spec(
+            Method::POST,
+            "/cases/{id}/comments",
+            AuthorityStaff,
+            Page,
+            || post(pages::cases::comment),
+        ),
+    ];
+    t.sort_by_key(|s| (s.path, s.method.to_string()));
+    t
+}
+
+/// Builds the router from the table, each route wrapped in its policy.
+pub fn build(state: &AppState) -> Router<AppState> {
+    let upload_limit = state.app.config.max_upload_bytes as usize + 64 * 1024;
+    let mut router = Router::new();
+    for s in table() {
+        let limit = if s.large_body {
+            upload_limit
+        } else {
+            state.web.max_json_bytes
+        };
+        let route = (s.make)()
+            .layer(DefaultBodyLimit::max(limit))
+            .route_layer(from_fn_with_state(
+                Guard {
+                    state: state.clone(),
+                    access: s.access,
+                    surface: s.surface,
+                },
+                enforce,
+            ));
+        router = router.route(s.path, route);
+    }
+    router
+}
+
+#[derive(Clone)]
+struct Guard {
+    state: AppState,
+    access: Access,
+    surface: Surface,
+}
+
+/// Applies a route's policy: resolves the actor once (handlers reuse it), refuses missing or
+/// wrong-role actors, and checks the CSRF token of urlencoded page forms.
+async fn enforce(State(g): State<Guard>, req: Request, next: Next) -> Response {
+    if !g.access.needs_actor() {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let refused = |e: AppError| match g.surface {
+        Surface::Api => e.into_response(),
+        Surface::Page => pages::error_page(e),
+    };
+    match g.surface {
+        Surface::Api => {
+            let actor = match <crate::auth::ApiActor as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &g.state).await {
+                Ok(a) => a.0,
+                Err(e) => return e.into_response(),
+            };
+            if !g.access.permits(&actor) {
+                return refused(AppError::Forbidden(
+                    "この操作を行う権限がありません。".into(),
+                ));
+            }
+            parts.extensions.insert(actor);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Surface::Page => {
+            let session = match <crate::auth::SignedIn as axum::extract::FromRequestParts<
+                AppState,
+            >>::from_request_parts(&mut parts, &g.state)
+            .await
+            {
+                Ok(s) => s.0,
+                Err(_) => return Redirect::to("/login").into_response(),
+            };
+            if !g.access.permits(&session.actor) {
+                return refused(AppError::Forbidden(
+                    "このページを利用する権限がありません。".into(),
+                ));
+            }
+            let is_form = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            let body = if parts.method != Method::GET
+                && parts.method != Method::HEAD
+                && !is_multipart(&parts)
+            {
+                // Every state-changing form must carry the session's CSRF token.
+                let bytes = match axum::body::to_bytes(body, g.state.web.max_json_bytes).await {
+                    Ok(b) => b,
+                    Err(_) => return refused(AppError::PayloadTooLarge),
+                };
+                let token = if is_form { form_token(&bytes) } else { None };
+                if let Err(e) = pages::check_csrf(&session, token.as_deref().unwrap_or("")) {
+                    tracing::warn!(path = %parts.uri.path(), "CSRF token missing or wrong");
+                    return refused(e);
+                }
+                Body::from(bytes)
+            } else {
+                body
+            };
+            parts.extensions.insert(session);
+            next.run(Request::from_parts(parts, body)).await
+        }
+    }
+}
+
+/// Multipart forms (uploads) carry their CSRF token as a part; the upload handler checks it.
+fn is_multipart(parts: &axum::http::request::Parts) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+fn form_token(body: &[u8]) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_bytes(body).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_declared_once() {
+        let t = table();
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &t {
+            assert!(
+                seen.insert((s.method.to_string(), s.path)),
+                "{} {} declared twice",
+                s.method,
+                s.path
+            );
+            assert!(s.path.starts_with('/'));
+            if s.surface == Surface::Api && s.path != "/healthz" {
+                assert!(
+                    s.path.starts_with("/api/v1/"),
+                    "{} is on the API surface",
+                    s.path
+                );
+            }
+        }
+    }
+}
