@@ -45,6 +45,9 @@ pub struct Actor {
     pub display_name: String,
     pub email: String,
     pub role: Role,
+    /// May submit (and withdraw) filings. False for GビズID エントリー accounts (account type 1),
+    /// which may view and draft only; local accounts are not restricted.
+    pub can_submit: bool,
 }
 
 impl Actor {
@@ -70,6 +73,17 @@ impl Actor {
     pub fn require_provider(&self) -> CoreResult<&str> {
         self.corporation_id()
             .ok_or_else(|| CoreError::Forbidden("事業者の担当者のみが行える操作です。".into()))
+    }
+
+    /// `Forbidden` unless the actor may submit filings (GビズID エントリー accounts may not).
+    pub fn require_can_submit(&self) -> CoreResult<()> {
+        if self.can_submit {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden(
+                "GビズIDエントリーのアカウントでは提出・取下げはできません（閲覧と下書きの作成・保存はできます）。GビズIDプライムまたはメンバーのアカウントでログインして提出してください。".into(),
+            ))
+        }
     }
 
     /// The reviewer's authority, or `Forbidden` for other roles.
@@ -105,11 +119,18 @@ pub async fn load_actor(tx: &mut Tx, user_id: &str) -> CoreResult<Actor> {
             )));
         }
     };
+    // Provider-identity users carry their provider's account type; エントリー (1) may not
+    // submit, and neither may an account whose type the provider did not state.
+    let can_submit = match madoguchi_db::oidc::account_type_of(tx, user_id).await? {
+        None => true,
+        Some(t) => t == "2" || t == "3",
+    };
     Ok(Actor {
         user_id: user.id,
         login: user.login,
         display_name: user.display_name,
         email: user.email,
         role,
+        can_submit,
     })
 }

@@ -32,6 +32,8 @@ pub struct CoreConfig {
     pub clamd: Option<String>,
     /// Time allowed for one whole clamd scan, in milliseconds.
     pub clamd_timeout_ms: u64,
+    /// Provider sign-in by OpenID Connect (GビズID or another provider).
+    pub oidc: OidcConfig,
 }
 
 impl Default for CoreConfig {
@@ -49,6 +51,84 @@ impl Default for CoreConfig {
             max_archive_ratio: 100,
             clamd: None,
             clamd_timeout_ms: 30_000,
+            oidc: OidcConfig::default(),
         }
+    }
+}
+
+/// The OpenID Connect relying party (`[oidc]`): providers sign in at their OpenID provider
+/// (GビズID in production, the development provider in demos and tests). An empty `issuer`
+/// turns provider sign-in off.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct OidcConfig {
+    /// Issuer identifier; discovery is read from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// Client id registered at the provider.
+    pub client_id: String,
+    /// Client secret (client_secret_basic); redacted when printed.
+    pub client_secret: Secret,
+    /// This service's callback, exactly as registered: `<base_url>/login/oidc/callback`.
+    pub redirect_uri: String,
+    /// Scopes requested, `openid` first; nothing beyond what sign-in needs.
+    pub scopes: Vec<String>,
+    /// The provider's name on the sign-in button.
+    pub provider_name: String,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: Secret::default(),
+            redirect_uri: String::new(),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            provider_name: "GビズID".into(),
+        }
+    }
+}
+
+impl OidcConfig {
+    /// Whether provider sign-in is configured.
+    pub fn enabled(&self) -> bool {
+        !self.issuer.trim().is_empty()
+    }
+}
+
+/// A configured secret: read from the configuration like any string, but never shown by
+/// `Debug` or when the configuration is printed (`madoguchi print-config`).
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret([redacted])"
+        })
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "[redacted]" })
     }
 }

@@ -28,6 +28,10 @@ use madoguchi_db::Db;
 use madoguchi_domain::authority::DesignationRules;
 use madoguchi_domain::procedure::ProcedureCatalog;
 
+/// Argon2id hashes computed at once (each takes ~19 MiB and one core for tens of ms); more
+/// sign-ins wait their turn rather than starve the server.
+const PASSWORD_HASH_CONCURRENCY: usize = 2;
+
 /// Everything a use case needs, built once at start-up and shared (cheap to clone).
 #[derive(Clone)]
 pub struct App {
@@ -39,6 +43,10 @@ pub struct App {
     pub config: Arc<config::CoreConfig>,
     /// Wakes the in-process job worker when a transaction enqueued work.
     pub jobs_waker: Arc<tokio::sync::Notify>,
+    /// Provider sign-in by OpenID Connect, when `[oidc]` is configured.
+    pub oidc: Option<Arc<auth::oidc::RelyingParty>>,
+    /// Argon2id hashing of staff passwords, off the async threads, two at a time.
+    pub passwords: auth::PasswordHasher,
 }
 
 impl App {
@@ -52,6 +60,7 @@ impl App {
         let catalog = catalog::embedded_catalog()?;
         let rules = catalog::embedded_rules()?;
         let blobs = blobs::BlobStore::new(config.data_dir.join("blobs"));
+        let oidc = auth::oidc::relying_party(&config.oidc)?;
         Ok(App {
             db,
             catalog: Arc::new(catalog),
@@ -60,6 +69,8 @@ impl App {
             clock,
             config: Arc::new(config),
             jobs_waker: Arc::new(tokio::sync::Notify::new()),
+            oidc,
+            passwords: auth::PasswordHasher::new(PASSWORD_HASH_CONCURRENCY),
         })
     }
 

@@ -95,6 +95,7 @@ mod tests {
             display_name: "d".into(),
             email: String::new(),
             role,
+            can_submit: true,
         }
     }
 

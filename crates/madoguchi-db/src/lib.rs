@@ -12,8 +12,10 @@ pub mod cases;
 mod error;
 pub mod filings;
 pub mod jobs;
+pub mod oidc;
 mod pool;
 pub mod registry;
+pub mod staff;
 pub mod users;
 
 pub use error::DbError;

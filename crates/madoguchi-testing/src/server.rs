@@ -17,6 +17,9 @@ pub struct TestServer {
     pub sink: SmtpSink,
     pub db: TestDb,
     pub config: Config,
+    /// The development OpenID provider mounted under `/dev-idp` (as `serve --demo` does); the
+    /// relying party points at it. Tests make it misbehave to prove the checks.
+    pub idp: madoguchi_devidp::DevIdp,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
@@ -24,23 +27,34 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with demo data on `backend`.
     pub async fn start(backend: TestBackend) -> TestServer {
-        Self::launch(backend, SmtpSink::start().await, true).await
+        Self::launch(backend, SmtpSink::start().await, true, |_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with the configuration adjusted by `tweak` before the
+    /// server opens (e.g. raised rate limits for a test that sends thousands of requests).
+    pub async fn start_with(backend: TestBackend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::launch(backend, SmtpSink::start().await, true, tweak).await
     }
 
     /// Like [`TestServer::start`], but mail goes to `sink` (e.g. one that refuses the first
     /// messages, to exercise retries).
     pub async fn start_with_sink(backend: TestBackend, sink: SmtpSink) -> TestServer {
-        Self::launch(backend, sink, true).await
+        Self::launch(backend, sink, true, |_| {}).await
     }
 
     /// Like [`TestServer::start_with_sink`], but without the in-process job worker: jobs run
     /// only when the test runs them ([`TestServer::drain_jobs`] or
     /// `madoguchi_core::jobs::runner::run_once`), so it can observe every attempt in order.
     pub async fn start_without_worker(backend: TestBackend, sink: SmtpSink) -> TestServer {
-        Self::launch(backend, sink, false).await
+        Self::launch(backend, sink, false, |_| {}).await
     }
 
-    async fn launch(backend: TestBackend, sink: SmtpSink, run_worker: bool) -> TestServer {
+    async fn launch(
+        backend: TestBackend,
+        sink: SmtpSink,
+        run_worker: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let db = TestDb::new(backend).await;
         let mut config = Config::load(&DataArgs {
             config: None,
@@ -58,6 +72,8 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         config.server.addr = addr.to_string();
         config.server.base_url = format!("http://{addr}");
+        tweak(&mut config);
+        let (idp, idp_router) = madoguchi::devidp::mount_for_demo(&mut config).expect("dev idp");
         let app = madoguchi::server::open(&config, Arc::new(SystemClock))
             .await
             .expect("open app");
@@ -68,9 +84,16 @@ impl TestServer {
         let serve_app = app.clone();
         let web = config.web.clone();
         let handle = tokio::spawn(async move {
-            madoguchi::server::serve(serve_app, web, listener, run_worker, async move {
-                let _ = rx.await;
-            })
+            madoguchi::server::serve_with(
+                serve_app,
+                web,
+                listener,
+                run_worker,
+                async move {
+                    let _ = rx.await;
+                },
+                idp_router,
+            )
             .await
             .expect("server");
         });
@@ -80,6 +103,7 @@ impl TestServer {
             sink,
             db,
             config,
+            idp,
             stop: Some(tx),
             handle: Some(handle),
         }

@@ -19,9 +19,18 @@ pub use state::{AppState, WebConfig};
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application router with `extra` routes merged in front of the fallback and under the
+/// same security headers (the development OpenID provider under `/dev-idp` in demo mode).
+/// `extra` is not part of the route table: it must not be product functionality.
+pub fn router_with(state: AppState, extra: Router) -> Router {
     Router::new()
         .merge(routes::build(&state))
         .merge(assets::router())
+        .with_state(state.clone())
+        .merge(extra)
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -57,7 +66,6 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
             tower_http::request_id::MakeRequestUuid,
         ))
-        .with_state(state)
 }
 
 /// Liveness and database reachability.

@@ -72,6 +72,26 @@ pub fn table() -> Vec<RouteSpec> {
         spec(Method::POST, "/login/demo", Public, Page, || {
             post(pages::home::demo_login)
         }),
+        // Provider sign-in by OpenID Connect (pages::oidc; checks in madoguchi_core::auth::oidc).
+        spec(Method::GET, "/login/oidc", Public, Page, || {
+            get(pages::oidc::start)
+        }),
+        spec(Method::GET, "/login/oidc/callback", Public, Page, || {
+            get(pages::oidc::callback)
+        }),
+        // Staff sign-in: password, then TOTP or a recovery code (pages::staff_login).
+        spec(Method::GET, "/login/password", Public, Page, || {
+            get(pages::staff_login::password_page)
+        }),
+        spec(Method::POST, "/login/password", Public, Page, || {
+            post(pages::staff_login::password_submit)
+        }),
+        spec(Method::GET, "/login/totp", Public, Page, || {
+            get(pages::staff_login::totp_page)
+        }),
+        spec(Method::POST, "/login/totp", Public, Page, || {
+            post(pages::staff_login::totp_submit)
+        }),
         spec(Method::GET, "/about", Public, Page, || {
             get(pages::home::about)
         }),

@@ -76,8 +76,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Print the effective configuration.
+    /// Print the effective configuration (secrets redacted).
     PrintConfig,
+    /// Serve the development OpenID provider alone (demos and tests only, never production):
+    /// demo GビズID accounts to pick, for the `[oidc]` client of the configuration.
+    DevIdp {
+        /// Address to listen on (HOST:PORT).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: String,
+        /// Issuer identifier to announce. Default: http://<addr>
+        #[arg(long)]
+        issuer: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +107,12 @@ pub enum AdminCommand {
     DisableUser { login: String },
     /// Re-enable a disabled user.
     EnableUser { login: String },
+    /// Set a staff member's password, read from standard input (asked twice without echo on a
+    /// terminal; one line from a pipe). Ends all their sessions.
+    SetPassword { login: String },
+    /// Remove a staff member's authenticator app and recovery codes (lost phone): they enrol
+    /// again at their next sign-in. Ends all their sessions.
+    ResetTotp { login: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -131,9 +147,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     config.web.cookie_secure = false;
                 }
             }
+            // Demo: providers sign in through the development OpenID provider on this server.
+            let extra = if demo {
+                crate::devidp::mount_for_demo(&mut config)?.1
+            } else {
+                axum::Router::new()
+            };
             let app = server::open_default(&config).await?;
             if demo {
                 print_logins(&madoguchi_core::registry::demo::seed_if_empty(&app).await?);
+                println!(
+                    "事業者はログイン画面の「GビズIDでログイン（デモ）」から、デモ用 GビズID（{}）のアカウントを選んでログインします。",
+                    crate::devidp::MOUNT
+                );
             }
             let listener = tokio::net::TcpListener::bind(&config.server.addr).await?;
             println!(
@@ -141,12 +167,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.base_url(),
                 config.data_dir.display()
             );
-            server::serve(
+            server::serve_with(
                 app,
                 config.web.clone(),
                 listener,
                 config.server.run_worker,
                 server::shutdown_signal(),
+                extra,
             )
             .await?;
         }
@@ -200,6 +227,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (login, disabled) = match &command {
                 AdminCommand::DisableUser { login } => (login, true),
                 AdminCommand::EnableUser { login } => (login, false),
+                AdminCommand::SetPassword { login } => {
+                    return crate::admin::set_password(&app, login).await;
+                }
+                AdminCommand::ResetTotp { login } => {
+                    return crate::admin::reset_totp(&app, login).await;
+                }
             };
             match madoguchi_core::auth::set_user_disabled(&app, login, disabled, "cli").await {
                 Ok(()) => println!(
@@ -226,6 +259,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restore { from, force } => {
             return crate::backup::restore(&config, &from, force).await;
         }
+        Command::DevIdp { addr, issuer } => {
+            crate::devidp::serve_alone(&config, &addr, issuer).await?;
+        }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);
         }
@@ -244,6 +280,10 @@ fn print_logins(logins: &[madoguchi_core::registry::demo::DemoLogin]) {
             l.login, l.display_name, l.organisation, l.role_label
         );
     }
+    println!(
+        "自治体職員・運営者は「自治体職員のログイン」からパスワード {} でもログインできます（初回に認証アプリを登録します）。",
+        madoguchi_core::registry::demo::DEMO_STAFF_PASSWORD
+    );
 }
 
 fn init_logging(format: &str) {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use madoguchi_core::config::CoreConfig;
+use madoguchi_core::config::{CoreConfig, OidcConfig};
 use madoguchi_core::mail::MailConfig;
 use madoguchi_web::WebConfig;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub uploads: UploadsConfig,
     pub log: LogConfig,
+    /// Provider sign-in by OpenID Connect (the client secret is redacted when printed).
+    pub oidc: OidcConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -146,6 +148,26 @@ impl Config {
             self.web.session_idle_minutes > 0 && self.web.session_absolute_hours > 0,
             "session timeouts must be positive"
         );
+        if self.oidc.enabled() {
+            let url = |v: &str| v.starts_with("https://") || v.starts_with("http://");
+            anyhow::ensure!(
+                url(self.oidc.issuer.trim()),
+                "oidc.issuer must be an http(s) URL, got {:?}",
+                self.oidc.issuer
+            );
+            anyhow::ensure!(
+                url(self.oidc.redirect_uri.trim()),
+                "oidc.redirect_uri must be an http(s) URL (<base_url>/login/oidc/callback)"
+            );
+            anyhow::ensure!(
+                !self.oidc.client_id.trim().is_empty(),
+                "oidc.client_id is required when oidc.issuer is set"
+            );
+            anyhow::ensure!(
+                self.oidc.scopes.first().map(String::as_str) == Some("openid"),
+                "oidc.scopes must start with \"openid\""
+            );
+        }
         Ok(())
     }
 
@@ -181,6 +203,7 @@ impl Config {
             max_archive_ratio: self.uploads.max_archive_ratio,
             clamd: Some(self.uploads.clamd.trim().to_string()).filter(|a| !a.is_empty()),
             clamd_timeout_ms: self.uploads.clamd_timeout_secs.saturating_mul(1000),
+            oidc: self.oidc.clone(),
         }
     }
 }
@@ -199,6 +222,16 @@ mod tests {
         assert_eq!(c.server.addr, "127.0.0.1:8080");
         assert_eq!(c.database_url(), "sqlite://data/madoguchi.db");
         assert!(c.web.cookie_secure);
+    }
+
+    #[test]
+    fn the_oidc_client_secret_is_never_printed() {
+        let mut c = Config::load(&DataArgs::default()).unwrap();
+        assert!(!c.oidc.enabled(), "provider sign-in is off by default");
+        c.oidc.client_secret = madoguchi_core::config::Secret::new("s3cr3t-value");
+        assert!(!toml::to_string_pretty(&c).unwrap().contains("s3cr3t-value"));
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        assert_eq!(c.oidc.client_secret.expose(), "s3cr3t-value");
     }
 
     #[test]

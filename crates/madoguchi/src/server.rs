@@ -32,6 +32,27 @@ pub async fn serve(
     run_worker: bool,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(
+        app,
+        web,
+        listener,
+        run_worker,
+        shutdown,
+        axum::Router::new(),
+    )
+    .await
+}
+
+/// Like [`serve`], with `extra` routes beside the application's (`serve --demo` mounts the
+/// development OpenID provider this way: [`crate::devidp::mount_for_demo`]).
+pub async fn serve_with(
+    app: App,
+    web: WebConfig,
+    listener: tokio::net::TcpListener,
+    run_worker: bool,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    extra: axum::Router,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = if run_worker {
         let mailer = madoguchi_core::mail::Mailer::new(&app.config.mail)?;
@@ -48,7 +69,7 @@ pub async fn serve(
         None
     };
     let state = AppState::new(app, web);
-    let router = madoguchi_web::router(state);
+    let router = madoguchi_web::router_with(state, extra);
     // Connect info gives the rate limiter the peer address.
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)

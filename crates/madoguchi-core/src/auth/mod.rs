@@ -1,11 +1,18 @@
-//! Credentials: API bearer tokens (for scripts and ledger systems) and browser sessions.
+//! Credentials: API bearer tokens (for scripts and ledger systems), browser sessions, and
+//! staff passwords with their second factor (`staff`, `passwords`, `second_factor`).
 //! Secrets are random 256-bit values shown once; only their SHA-256 is stored.
 
 mod accounts;
+pub mod oidc;
+pub mod passwords;
+pub mod second_factor;
 mod sessions;
+pub mod staff;
 mod tokens;
 
 pub use accounts::set_user_disabled;
+pub use passwords::PasswordHasher;
+pub use staff::{reset_totp, set_staff_password};
 
 pub use sessions::{Session, create_session, end_session, resolve_session};
 pub use tokens::{authenticate_token, issue_token};

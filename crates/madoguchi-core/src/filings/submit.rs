@@ -37,6 +37,7 @@ pub async fn submit(
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let f = load_own(&mut tx, actor, filing_id).await?;
+    actor.require_can_submit()?;
     if let Some(key) = idempotency_key {
         if key.is_empty() || key.len() > 200 {
             return Err(CoreError::field(

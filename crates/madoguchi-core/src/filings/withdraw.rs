@@ -33,6 +33,7 @@ pub async fn withdraw(
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let f = load_own(&mut tx, actor, filing_id).await?;
+    actor.require_can_submit()?;
     let def = definition_of(app, &f)?;
     let all = cases::cases_of_filing(&mut tx, filing_id).await?;
     let from: Vec<&str> = CaseStatus::sources(CaseAction::Withdraw)

@@ -73,14 +73,33 @@ pub struct DemoLogin {
 /// Loads the demo world if the database holds no corporation yet; returns the sign-ins
 /// (empty when data already existed).
 pub async fn seed_if_empty(app: &App) -> CoreResult<Vec<DemoLogin>> {
+    // Hashed before the write transaction (Argon2 takes a while); one hash serves every
+    // demo staff account.
+    let staff_password_hash = app.passwords.hash(DEMO_STAFF_PASSWORD).await?;
     let mut tx = app.db.begin().await?;
     if registry::count_corporations(&mut tx).await? > 0 {
         tx.rollback().await?;
         return Ok(Vec::new());
     }
     let logins = seed(app, &mut tx).await?;
+    set_demo_staff_passwords(&mut tx, &staff_password_hash, app.now_ms()).await?;
     tx.commit().await?;
     Ok(logins)
+}
+
+/// The password of every demo staff account (authority staff and the operator). The second
+/// factor is enrolled at first sign-in, as for real staff.
+pub const DEMO_STAFF_PASSWORD: &str = "madoguchi-demo-staff";
+
+/// Gives every non-provider demo user the demo staff password.
+async fn set_demo_staff_passwords(tx: &mut Tx, phc: &str, now: i64) -> CoreResult<()> {
+    for u in users::list_users(tx).await? {
+        let memberships = users::memberships_of(tx, &u.id).await?;
+        if memberships.iter().any(|m| m.role != "provider") {
+            madoguchi_db::staff::set_password_hash(tx, &u.id, phc, now).await?;
+        }
+    }
+    Ok(())
 }
 
 fn bad(msg: String) -> CoreError {

@@ -59,6 +59,8 @@ struct LoginPage {
     demo: bool,
     groups: Vec<DemoGroup>,
     error: Option<String>,
+    /// Label of the provider sign-in button (OpenID Connect), when configured.
+    oidc_button: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -68,12 +70,9 @@ pub struct LoginQuery {
 
 /// `/login`: the sign-in page.
 pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> PageResult {
+    // Providers sign in through the OpenID provider (in demos, the development provider); the
+    // demo list offers authority and platform staff only.
     let mut groups = vec![
-        DemoGroup {
-            title: "事業者",
-            description: "届出・申請を作成して提出します。",
-            users: Vec::new(),
-        },
         DemoGroup {
             title: "自治体の審査担当",
             description: "届いた届出・申請を審査し、受け付けるか差し戻します。",
@@ -112,10 +111,10 @@ pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) 
                 display_name: u.display_name,
             };
             let group = match actor.role {
-                Role::Provider { .. } => 0,
-                Role::Reviewer { .. } => 1,
-                Role::AuthorityAdmin { .. } => 2,
-                Role::Operator => 3,
+                Role::Provider { .. } => continue,
+                Role::Reviewer { .. } => 0,
+                Role::AuthorityAdmin { .. } => 1,
+                Role::Operator => 2,
             };
             groups[group].users.push(d);
         }
@@ -123,15 +122,20 @@ pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) 
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
     }
-    let error = q
-        .error
-        .as_deref()
-        .map(|_| "ログインできませんでした。もう一度お試しください。".to_string());
+    let oidc_button = s.app.oidc.as_ref().map(|rp| {
+        let demo = if s.web.demo { "（デモ）" } else { "" };
+        format!("{}でログイン{demo}", rp.provider_name())
+    });
+    let error = q.error.as_deref().map(|e| match (e, &oidc_button) {
+        ("provider", Some(b)) => format!("事業者の方は「{b}」からログインしてください。"),
+        _ => "ログインできませんでした。もう一度お試しください。".to_string(),
+    });
     Ok(render(&LoginPage {
         layout: Layout::new("ログイン"),
         demo: s.web.demo,
         groups: groups.into_iter().filter(|g| !g.users.is_empty()).collect(),
         error,
+        oidc_button,
     }))
 }
 
@@ -162,6 +166,20 @@ pub async fn demo_login(
     let Ok(user) = user else {
         return Ok(Redirect::to("/login?error=1").into_response());
     };
+    // Providers sign in through the OpenID provider, even in demos: no bypass for them here.
+    let mut tx = s
+        .app
+        .db
+        .begin_read()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let actor = madoguchi_core::actor::load_actor(&mut tx, &user.id).await;
+    tx.commit()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if matches!(actor, Ok(ref a) if matches!(a.role, Role::Provider { .. })) {
+        return Ok(Redirect::to("/login?error=provider").into_response());
+    }
     let (secret, _) = madoguchi_core::auth::create_session(&s.app, &user.id, "demo").await?;
     let cookie = Cookie::build((s.web.cookie_name(), secret))
         .path("/")

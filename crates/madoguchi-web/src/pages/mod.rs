@@ -9,6 +9,8 @@ pub mod form;
 pub mod form_view;
 pub(crate) mod home;
 pub mod layout;
+pub(crate) mod oidc;
+pub(crate) mod staff_login;
 
 use askama::Template;
 use axum::http::StatusCode;

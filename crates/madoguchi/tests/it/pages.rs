@@ -48,6 +48,39 @@ impl Browser {
         assert_eq!(status, 200);
         assert_ne!(url, "/login", "demo sign-in failed for {login}");
     }
+
+    /// Providers sign in through the development OpenID provider (`/dev-idp`): the sign-in
+    /// link leads to its account page; choosing `account` comes back signed in.
+    async fn login_oidc(&self, account: &str) {
+        let r = self
+            .client
+            .get(format!("{}/login/oidc", self.base))
+            .send()
+            .await
+            .unwrap();
+        let authorize = r.url().clone();
+        assert_eq!(authorize.path(), "/dev-idp/authorize");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("アカウントを選んでください")
+        );
+        let mut form: Vec<(String, String)> = authorize
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        form.push(("account".into(), account.into()));
+        let mut action = authorize.clone();
+        action.set_query(None);
+        let r = self.client.post(action).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.url().path(),
+            "/filings",
+            "sign-in through the provider for {account}"
+        );
+    }
 }
 
 /// The value of the first `name="csrf_token"` input.
@@ -79,7 +112,7 @@ async fn provider_files_and_reviewer_decides_without_javascript() {
         let provider = Browser::new(&srv.base_url);
         let (_, url, _) = provider.get("/filings").await;
         assert_eq!(url, "/login", "pages need a session");
-        provider.login("provider1").await;
+        provider.login_oidc("provider1").await;
 
         // Start a 変更届 for the 新宿 establishment.
         let (_, _, page) = provider.get("/filings/new").await;
