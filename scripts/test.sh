@@ -8,6 +8,9 @@
 #    SQLite only, with a warning -- except under CI (CI set), where that is an error.
 # 2. Installs Chromium for the browser tests once they exist (see ensure_chromium).
 # 3. cargo fmt --check, cargo clippy -D warnings, cargo test, all over the workspace.
+# 4. schemathesis (from PyPI, into target/schemathesis-venv) against the demo server's API with
+#    a provider's token: no server errors, every response as documented (scripts/schemathesis.sh).
+#    Runs even when cargo test failed; the script fails if either did.
 #
 # Idempotent, needs no standard input, and takes a few seconds on a machine that is already
 # set up (plus cargo's own time). Meant to run as root on the project's Debian machines; as
@@ -168,6 +171,15 @@ ensure_chromium() {
 }
 # -------------------------------------------------------------------------------------------
 
+# ensure_python_venv: python3 with venv and pip, for the schemathesis step (scripts/
+# schemathesis.sh installs schemathesis itself into target/schemathesis-venv).
+ensure_python_venv() {
+    if command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        return 0
+    fi
+    apt_install python3 python3-venv || die "could not install python3-venv"
+}
+
 main() {
     cd "$(dirname "${BASH_SOURCE[0]}")/.."
     if ! command -v cargo >/dev/null && [[ -x $HOME/.cargo/bin/cargo ]]; then
@@ -184,7 +196,20 @@ main() {
     log "cargo clippy"
     cargo clippy --workspace --all-targets -- -D warnings
     log "cargo test (PostgreSQL: ${MADOGUCHI_TEST_DATABASE_URL:-not available, SQLite only})"
-    cargo test --workspace --no-fail-fast
+    local tests=ok contract=ok
+    cargo test --workspace --no-fail-fast || tests=failed
+    # The API contract: schemathesis against the demo server (needs the binary and Python).
+    ensure_python_venv
+    log "schemathesis against the demo server's /api/v1/openapi.json (scripts/schemathesis.sh)"
+    if cargo build --quiet -p madoguchi; then
+        scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/madoguchi" || contract=failed
+    else
+        contract=failed
+    fi
+    if [[ $tests != ok || $contract != ok ]]; then
+        die "cargo test: $tests; schemathesis: $contract"
+    fi
+    log "cargo test: ok; schemathesis: ok"
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then

@@ -31,7 +31,8 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], with the configuration adjusted by `tweak` before the
-    /// server opens (e.g. raised rate limits for a test that sends thousands of requests).
+    /// server opens (e.g. raised rate limits for a test that sends thousands of requests, or
+    /// `server.run_worker = false` to leave queued mail alone).
     pub async fn start_with(backend: TestBackend, tweak: impl FnOnce(&mut Config)) -> TestServer {
         Self::launch(backend, SmtpSink::start().await, true, tweak).await
     }
@@ -73,6 +74,8 @@ impl TestServer {
         config.server.addr = addr.to_string();
         config.server.base_url = format!("http://{addr}");
         tweak(&mut config);
+        // A tweak may turn the in-process worker off (`config.server.run_worker = false`).
+        let run_worker = run_worker && config.server.run_worker;
         let (idp, idp_router) = madoguchi::devidp::mount_for_demo(&mut config).expect("dev idp");
         let app = madoguchi::server::open(&config, Arc::new(SystemClock))
             .await

@@ -347,7 +347,11 @@ async fn enforce(State(g): State<Guard>, req: Request, next: Next) -> Response {
             .await
             {
                 Ok(s) => s.0,
-                Err(_) => return Redirect::to("/login").into_response(),
+                Err(_) => {
+                    // A refusal like any other (logged), answered with the way to sign in.
+                    AppError::Unauthorized.log();
+                    return Redirect::to("/login").into_response();
+                }
             };
             if !g.access.permits(&session.actor) {
                 return refused(AppError::Forbidden(

@@ -13,6 +13,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// `submitted`, `returned`, `accepted` or `withdrawn`.
     pub status: Option<String>,
@@ -42,6 +43,7 @@ pub async fn list_cases(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// Show an earlier submitted version (1, 2, …) instead of the current one.
     pub version: Option<i64>,

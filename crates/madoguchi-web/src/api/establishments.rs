@@ -14,6 +14,7 @@ use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EstablishmentQuery {
     /// 介護保険事業所番号 (10 characters, check digit verified).
     pub office_number: Option<String>,

@@ -64,6 +64,29 @@ fn short(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
+/// `Multipart` whose refusals (not multipart, no boundary, too large) are JSON problems.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S> FromRequest<S> for ApiMultipart
+where
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Multipart::from_request(req, state).await {
+            Ok(m) => Ok(ApiMultipart(m)),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(_) => Err(AppError::BadRequest {
+                code: "unsupported_media_type",
+                message:
+                    "Content-Type: multipart/form-data（ファイルは項目 file）で送信してください。"
+                        .into(),
+            }),
+        }
+    }
+}
+
 /// `Query<T>` whose refusals name the parameter in a JSON problem.
 pub struct ApiQuery<T>(pub T);
 

@@ -10,7 +10,7 @@ use madoguchi_domain::procedure::FilingData;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ApiJson;
+use super::{ApiJson, ApiMultipart};
 use crate::auth::ApiActor;
 use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub async fn get_filing(
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateFiling {
     /// The answers (FilingData: `{ "fields": {…}, "establishments": {id: {…}} }`).
-    #[schema(value_type = Object)]
+    #[schema(value_type = FilingAnswers)]
     pub data: FilingData,
     /// The `lock_version` you read; the save is refused (409) if someone saved since.
     pub lock_version: Option<i64>,
@@ -71,6 +71,52 @@ pub async fn update_filing(
 ) -> ApiResult<Json<FilingView>> {
     filings::update(&s.app, &a, &id, body.data, body.lock_version).await?;
     Ok(Json(filings::view::get(&s.app, &a, &id).await?))
+}
+
+/// The shape of a filing's answers (`FilingData`) as the API accepts it: answers by field
+/// id, and per-establishment answers by establishment id. Values: text → string, integer →
+/// number, yes/no → boolean, multi-select → array of strings, date → `"YYYY-MM-DD"`.
+/// Written by hand: both members may be left out, but neither may be `null`.
+pub struct FilingAnswers;
+
+impl utoipa::PartialSchema for FilingAnswers {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema};
+        let answers = || {
+            ObjectBuilder::new()
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)))
+        };
+        ObjectBuilder::new()
+            .description(Some(
+                "A filing's answers: `fields` by field id, `establishments` by establishment id, then field id.",
+            ))
+            .property(
+                "fields",
+                answers().description(Some("Answers to the form's top-level fields, by field id.")),
+            )
+            .property(
+                "establishments",
+                ObjectBuilder::new()
+                    .description(Some(
+                        "Answers to per-establishment fields: establishment id → field id → value.",
+                    ))
+                    .additional_properties(Some(AdditionalProperties::RefOr(
+                        utoipa::openapi::RefOr::T(Schema::Object(answers().build())),
+                    ))),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for FilingAnswers {}
+
+/// The upload form: one file in the field `file`.
+#[allow(dead_code)] // documentation only: the handler reads the multipart stream
+#[derive(ToSchema)]
+pub struct UploadForm {
+    /// The file (PDF, Office documents, images, ZIP; checked by content).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -164,12 +210,12 @@ pub struct UploadResponse {
 
 /// Uploads one file (multipart form, field `file`); returns its id for linking.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", content = Object, description = "field `file`"),
+    request_body(content_type = "multipart/form-data", content = UploadForm, description = "field `file`"),
     responses((status = 201, body = UploadResponse), (status = 400, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn upload_attachment(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<UploadResponse>)> {
     let (filename, content_type, bytes) = read_file_field(multipart, "file").await?;
     let id = filings::upload(&s.app, &a, &filename, &content_type, bytes).await?;

@@ -11,4 +11,4 @@ pub(crate) mod me;
 pub mod openapi;
 pub(crate) mod procedures;
 
-pub use extract::{ApiJson, ApiQuery};
+pub use extract::{ApiJson, ApiMultipart, ApiQuery};

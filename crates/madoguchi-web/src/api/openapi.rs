@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::filings::upload_attachment, super::filings::download_attachment,
         super::cases::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardErrors),
     tags((name = "filings", description = "届出・申請（事業者）"), (name = "cases", description = "案件（自治体）"))
 )]
 pub struct ApiDoc;
@@ -30,6 +30,91 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Documents the refusals every operation can answer with, derived from the route table and
+/// the request's shape rather than written by hand on each handler (so they cannot drift):
+/// 401 without a valid bearer token and 403 for the wrong role (from the route's `Access`),
+/// 400 for malformed bodies or query strings, 413 for bodies over the limit, 404 for unknown
+/// or other tenants' objects, 429 where a rate limit applies. All are `ErrorBody` problems.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let table = crate::routes::table();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                (axum::http::Method::GET, &mut item.get),
+                (axum::http::Method::PUT, &mut item.put),
+                (axum::http::Method::POST, &mut item.post),
+                (axum::http::Method::DELETE, &mut item.delete),
+                (axum::http::Method::PATCH, &mut item.patch),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let access = table
+                    .iter()
+                    .find(|r| r.method == method && r.path == path)
+                    .map(|r| r.access);
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has = |place: ParameterIn| {
+                    params.iter().any(|p| match p {
+                        RefOr::T(p) => p.parameter_in == place,
+                        RefOr::Ref(_) => false,
+                    })
+                };
+                let mut statuses: Vec<(&str, &str)> = Vec::new();
+                if access.is_some_and(|a| a.needs_actor()) {
+                    statuses.push(("401", "No valid bearer token."));
+                }
+                if access.is_some_and(|a| {
+                    !matches!(
+                        a,
+                        madoguchi_core::policy::Access::Public
+                            | madoguchi_core::policy::Access::SignedIn
+                    )
+                }) {
+                    statuses.push(("403", "The caller's role may not use this operation."));
+                }
+                if op.request_body.is_some() {
+                    statuses.push((
+                        "400",
+                        "The body could not be read (malformed, wrong content type, NUL characters).",
+                    ));
+                    statuses.push(("413", "The body is too large."));
+                }
+                if has(ParameterIn::Query) || has(ParameterIn::Header) {
+                    statuses.push(("400", "A query or header parameter is malformed."));
+                }
+                if has(ParameterIn::Path) {
+                    statuses.push(("404", "No such object, or one the caller may not see."));
+                }
+                if crate::ratelimit::Class::of(&method, path).is_some() {
+                    statuses.push(("429", "Rate limited; retry after `Retry-After` seconds."));
+                }
+                for (status, description) in statuses {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(description)
+                                    .content(
+                                        "application/json",
+                                        ContentBuilder::new()
+                                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
     }
 }
 

@@ -14,5 +14,6 @@ mod rate_limits;
 mod sessions;
 mod staff_login;
 mod story;
+mod sweeps;
 mod tenancy;
 mod withdraw;
