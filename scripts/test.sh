@@ -180,6 +180,19 @@ ensure_python_venv() {
     apt_install python3 python3-venv || die "could not install python3-venv"
 }
 
+# A real ClamAV daemon for the opt-in test in crates/madoguchi-core/tests/it/clamd.rs, which
+# builds its own signature database (no signature download). Debian's clamav-daemon.
+ensure_clamd() {
+    if ! command -v clamd >/dev/null && [[ ! -x /usr/sbin/clamd ]]; then
+        apt_install clamav-daemon || {
+            [[ -n ${CI:-} ]] && die "could not install clamav-daemon; CI must run the ClamAV test"
+            warn "clamav-daemon not available: the real-ClamAV test is skipped"
+            return 0
+        }
+    fi
+    export MADOGUCHI_TEST_CLAMD=1
+}
+
 main() {
     cd "$(dirname "${BASH_SOURCE[0]}")/.."
     if ! command -v cargo >/dev/null && [[ -x $HOME/.cargo/bin/cargo ]]; then
@@ -187,6 +200,7 @@ main() {
     fi
 
     ensure_postgres
+    ensure_clamd
     if [[ ${MADOGUCHI_BROWSER_TESTS:-1} != 0 && -d crates/madoguchi-web/tests/browser ]]; then
         ensure_chromium
     fi
