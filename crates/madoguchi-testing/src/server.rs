@@ -67,6 +67,8 @@ impl TestServer {
         config.jobs.backoff_base_ms = 20;
         config.web.demo = true;
         config.web.cookie_secure = false;
+        // Tests sign in many times from 127.0.0.1; the rate-limit test sets its own limit.
+        config.web.rate_limits.sign_in_per_minute = 1000;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

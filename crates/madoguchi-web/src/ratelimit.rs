@@ -55,7 +55,11 @@ impl Class {
     /// Which limited class a request belongs to, by method and path.
     pub fn of(method: &Method, path: &str) -> Option<Class> {
         let post = method == Method::POST;
-        if post && path.starts_with("/login") {
+        // Sign-in: every form post under /login, and the OpenID Connect start (it stores a
+        // pending request) and callback (it is the sign-in attempt itself).
+        if (post && path.starts_with("/login"))
+            || (method == Method::GET && path.starts_with("/login/oidc"))
+        {
             Some(Class::SignIn)
         } else if post
             && (path == "/api/v1/attachments"
@@ -294,6 +298,12 @@ mod tests {
     #[test]
     fn classes_by_route() {
         assert_eq!(Class::of(&Method::POST, "/login/demo"), Some(Class::SignIn));
+        assert_eq!(Class::of(&Method::GET, "/login/oidc"), Some(Class::SignIn));
+        assert_eq!(
+            Class::of(&Method::GET, "/login/oidc/callback"),
+            Some(Class::SignIn)
+        );
+        assert_eq!(Class::of(&Method::GET, "/login"), None);
         assert_eq!(
             Class::of(&Method::POST, "/api/v1/attachments"),
             Some(Class::Upload)

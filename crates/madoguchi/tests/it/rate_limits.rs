@@ -6,7 +6,8 @@ use madoguchi_testing::{TestServer, backends};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_search_are_rate_limited() {
-    let srv = TestServer::start(backends()[0]).await;
+    let srv =
+        TestServer::start_with(backends()[0], |c| c.web.rate_limits.sign_in_per_minute = 10).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -48,7 +49,9 @@ async fn sign_in_and_search_are_rate_limited() {
     let rv = srv.api("reviewer-131041").await;
     let per_minute = srv.config.web.rate_limits.search_per_minute as usize;
     let mut refused = None;
-    for i in 0..per_minute + 1 {
+    // The bucket refills (per_minute / 60 per second) while the loop runs, so allow headroom:
+    // the refusal must still come, and not before the limit.
+    for i in 0..per_minute * 2 {
         let r = rv.get("/api/v1/cases").await;
         if r.status == 429 {
             refused = Some((i, r));
