@@ -538,7 +538,9 @@ fn is_download(res: &Response) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers() {
     let backend = backends()[0];
-    let srv = TestServer::start(backend).await;
+    // A low sign-in limit, so the crawl can reach the limiter's 429 within a few requests
+    // (the test server's default is high, for tests that sign in many times).
+    let srv = TestServer::start_with(backend, |c| c.web.rate_limits.sign_in_per_minute = 30).await;
     let fx = fixture(&srv).await;
     let c = client();
     let base = srv.base_url.clone();
@@ -706,7 +708,8 @@ async fn every_response_carries_the_security_headers() {
     // The rate limiter's refusal.
     let limit = srv.config.web.rate_limits.sign_in_per_minute;
     let mut limited = None;
-    for _ in 0..=limit + 1 {
+    // Headroom for the bucket refilling while the loop runs.
+    for _ in 0..=limit * 2 + 10 {
         let res = c
             .post(format!("{base}/login/demo"))
             .form(&[("login", "nobody")])
