@@ -1,13 +1,16 @@
 //! The pure domain of Madoguchi: identifiers and their check digits, Japanese dates and kana,
 //! the registry record model, procedure definitions and their evaluation, designation routing,
-//! case status tracks and the audit-chain hashing rule. No I/O, no database, no HTTP: every
+//! case status tracks, the audit-chain hashing rule, and the ledger file rules (CP932 text,
+//! the establishments file's columns, formula neutralisation). No I/O, no database, no HTTP: every
 //! function here is deterministic given its arguments (callers pass "now" in).
 
 pub mod audit;
 pub mod authority;
 pub mod case;
+pub mod cp932;
 pub mod ids;
 pub mod kana;
+pub mod ledger;
 pub mod procedure;
 pub mod registry;
 pub mod wareki;
