@@ -1,7 +1,7 @@
 //! Use cases of Madoguchi. Every state change is one function here (`filings::submit`,
 //! `cases::accept`, …), shared by the HTML pages, the JSON API, the CLI and jobs. Each runs in
 //! one database transaction that also appends its audit event and enqueues the jobs for its
-//! outside effects (mail), so a change and its consequences commit or vanish together.
+//! outside effects (mail, webhooks), so a change and its consequences commit or vanish together.
 
 pub mod actor;
 pub mod audit;
@@ -14,6 +14,7 @@ pub mod config;
 mod error;
 pub mod filings;
 pub mod jobs;
+pub mod ledger;
 pub mod mail;
 pub mod policy;
 pub mod registry;
@@ -47,6 +48,8 @@ pub struct App {
     pub oidc: Option<Arc<auth::oidc::RelyingParty>>,
     /// Argon2id hashing of staff passwords, off the async threads, two at a time.
     pub passwords: auth::PasswordHasher,
+    /// The HTTP client of webhook deliveries (built on first use).
+    pub webhooks: ledger::webhooks::WebhookClient,
 }
 
 impl App {
@@ -71,6 +74,7 @@ impl App {
             jobs_waker: Arc::new(tokio::sync::Notify::new()),
             oidc,
             passwords: auth::PasswordHasher::new(PASSWORD_HASH_CONCURRENCY),
+            webhooks: ledger::webhooks::WebhookClient::default(),
         })
     }
 

@@ -69,6 +69,16 @@ pub fn may_handle_case(actor: &Actor, case_authority_code: &str) -> CoreResult<(
     }
 }
 
+/// An authority's ledger linkage (changes feed, exports, webhooks, import) is for that
+/// authority's staff only; the route's `Access` decides reviewer or admin.
+pub fn may_use_ledger(actor: &Actor, authority_code: &str) -> CoreResult<()> {
+    if actor.authority_code() == Some(authority_code) {
+        Ok(())
+    } else {
+        Err(CoreError::NotFound)
+    }
+}
+
 /// Both parties of a case may comment on it: its authority's staff and the filing corporation.
 pub fn may_comment_case(
     actor: &Actor,
@@ -152,6 +162,12 @@ mod tests {
             may_handle_case(&r, "141003"),
             Err(CoreError::NotFound)
         ));
+        assert!(may_use_ledger(&r, "131041").is_ok());
+        assert!(matches!(
+            may_use_ledger(&r, "141003"),
+            Err(CoreError::NotFound)
+        ));
+        assert!(matches!(may_use_ledger(&p, "c1"), Err(CoreError::NotFound)));
         assert!(may_comment_case(&p, "141003", "c1").is_ok());
         assert!(matches!(
             may_comment_case(&p, "141003", "c2"),

@@ -12,6 +12,7 @@ pub mod cases;
 mod error;
 pub mod filings;
 pub mod jobs;
+pub mod ledger;
 pub mod oidc;
 mod pool;
 pub mod registry;

@@ -88,6 +88,16 @@ pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize
         &serde_json::json!({ "version_id": c.current_version_id, "registry_changes": changed }),
     )
     .await?;
+    // Ledger linkage (issue #6): the decision and its registry changes enter the changes
+    // feeds (and their webhook deliveries) in this transaction.
+    crate::ledger::feed::record_decision(
+        app,
+        &mut tx,
+        &c,
+        crate::ledger::feed::Decision::Accepted,
+        now,
+    )
+    .await?;
     let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
     let mail =
         notify::accepted_to_provider(facts.provider_emails.clone(), &facts.notice(&c.reference));

@@ -119,6 +119,15 @@ pub async fn return_case(
         &serde_json::json!({ "fields": req.fields, "attachments": req.attachment_ids }),
     )
     .await?;
+    // Ledger linkage (issue #6): the return enters the authority's changes feed.
+    crate::ledger::feed::record_decision(
+        app,
+        &mut tx,
+        &c,
+        crate::ledger::feed::Decision::Returned,
+        now,
+    )
+    .await?;
     let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
     let mail = notify::returned_to_provider(
         facts.provider_emails.clone(),

@@ -31,7 +31,7 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> CoreResult<Ran> {
     let Some(job) = job else {
         return Ok(Ran::Nothing);
     };
-    let result = perform(mailer, &job).await;
+    let result = perform(app, mailer, &job).await;
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let ran = match result {
@@ -105,8 +105,9 @@ async fn idle_wait(app: &App) -> Duration {
 }
 
 /// Performs a job; Err carries the message and whether a retry may help.
-async fn perform(mailer: &Mailer, job: &JobRow) -> Result<(), (String, bool)> {
+async fn perform(app: &App, mailer: &Mailer, job: &JobRow) -> Result<(), (String, bool)> {
     match job.kind.as_str() {
+        crate::ledger::webhooks::KIND_WEBHOOK => crate::ledger::webhooks::deliver(app, job).await,
         super::KIND_MAIL => {
             let mail: OutgoingMail = serde_json::from_str(&job.payload)
                 .map_err(|e| (format!("bad payload: {e}"), false))?;

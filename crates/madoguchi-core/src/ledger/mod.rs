@@ -1,0 +1,61 @@
+//! Ledger linkage (台帳連携): how an authority's own establishment ledger keeps up with
+//! Madoguchi. Four ways, one module each:
+//!
+//! - `feed`: the pull feed `GET /api/v1/authorities/{code}/changes?since=` — accepted
+//!   registry changes and decided cases, numbered per authority without gaps, written in the
+//!   transaction of the change;
+//! - `webhooks`: the same entries pushed to the authority's endpoints by the job queue
+//!   (HMAC-signed, every attempt recorded, exponential back-off, manual redelivery);
+//! - `export`: CSV (UTF-8, UTF-8 with BOM, Shift_JIS/CP932) and .xlsx files of the
+//!   authority's designations and accepted cases, streamed with constant memory and audited;
+//! - `import`: loading an authority's existing ledger (CSV) into the registry, idempotently.
+//!
+//! The file format (columns, headers) is in `madoguchi_domain::ledger`; the CP932 rules in
+//! `madoguchi_domain::cp932`. People's documentation: `docs/ledger.md`.
+
+pub mod export;
+pub mod feed;
+pub mod import;
+mod import_rows;
+pub mod webhooks;
+
+use serde_json::Value;
+
+use crate::{Actor, CoreResult};
+
+/// The authority whose ledger `actor` may work with through `/authorities/{code}/…`: its own
+/// (the object rule lives in `policy::may_use_ledger`).
+pub(crate) fn own_authority<'a>(actor: &Actor, code: &'a str) -> CoreResult<&'a str> {
+    crate::policy::may_use_ledger(actor, code)?;
+    Ok(code)
+}
+
+/// A registry value as a ledger cell: strings as they are, numbers and booleans written out,
+/// absent or null as empty, anything else as its JSON text.
+pub fn cell_text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Milliseconds as RFC 3339 UTC (`2026-11-22T05:03:00.123Z`), the feed's time format.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+/// Milliseconds as a JST date-time with seconds (`2026-11-22 14:03:00`), for files people read.
+pub fn jst_seconds(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&crate::clock::jst())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
