@@ -206,6 +206,117 @@ pub fn table() -> Vec<RouteSpec> {
             Api,
             || post(api::cases::comment_case),
         ),
+        // Ledger linkage (api::ledger): feed and exports for staff, webhooks and import for admins.
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/changes",
+            AuthorityStaff,
+            Api,
+            || get(api::ledger::list_changes),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/exports/establishments",
+            AuthorityStaff,
+            Api,
+            || get(api::ledger::export_establishments),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/exports/cases",
+            AuthorityStaff,
+            Api,
+            || get(api::ledger::export_cases),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/webhooks",
+            AuthorityAdmin,
+            Api,
+            || get(api::ledger::list_webhooks),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/webhooks",
+            AuthorityAdmin,
+            Api,
+            || post(api::ledger::create_webhook),
+        ),
+        spec(
+            Method::PUT,
+            "/api/v1/authorities/{code}/webhooks/{id}",
+            AuthorityAdmin,
+            Api,
+            || put(api::ledger::update_webhook),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/webhooks/{id}/deliveries",
+            AuthorityAdmin,
+            Api,
+            || get(api::ledger::list_deliveries),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/webhook-deliveries/{id}/redeliver",
+            AuthorityAdmin,
+            Api,
+            || post(api::ledger::redeliver),
+        ),
+        RouteSpec {
+            large_body: true,
+            ..spec(
+                Method::POST,
+                "/api/v1/authorities/{code}/imports/establishments",
+                AuthorityAdmin,
+                Api,
+                || post(api::ledger::import_establishments),
+            )
+        },
+        spec(Method::GET, "/ledger", AuthorityStaff, Page, || {
+            get(pages::ledger::show)
+        }),
+        spec(
+            Method::GET,
+            "/ledger/exports/establishments",
+            AuthorityStaff,
+            Page,
+            || get(pages::ledger::export_establishments),
+        ),
+        spec(
+            Method::GET,
+            "/ledger/exports/cases",
+            AuthorityStaff,
+            Page,
+            || get(pages::ledger::export_cases),
+        ),
+        spec(
+            Method::POST,
+            "/ledger/webhooks",
+            AuthorityAdmin,
+            Page,
+            || post(pages::ledger::create_webhook),
+        ),
+        spec(
+            Method::POST,
+            "/ledger/webhooks/{id}/active",
+            AuthorityAdmin,
+            Page,
+            || post(pages::ledger::set_webhook_active),
+        ),
+        spec(
+            Method::POST,
+            "/ledger/deliveries/{id}/redeliver",
+            AuthorityAdmin,
+            Page,
+            || post(pages::ledger::redeliver),
+        ),
+        RouteSpec {
+            large_body: true,
+            ..spec(Method::POST, "/ledger/import", AuthorityAdmin, Page, || {
+                post(pages::ledger::import_ledger)
+            })
+        },
         // Pages.
         spec(Method::POST, "/logout", SignedIn, Page, || {
             post(pages::home::logout)

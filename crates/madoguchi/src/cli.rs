@@ -76,6 +76,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Load an authority's existing ledger (CSV) into the registry. See docs/ledger.md.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write an authority's ledger files (CSV or .xlsx). See docs/ledger.md.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Print the effective configuration (secrets redacted).
     PrintConfig,
     /// Serve the development OpenID provider alone (demos and tests only, never production):
@@ -113,6 +123,54 @@ pub enum AdminCommand {
     /// Remove a staff member's authenticator app and recovery codes (lost phone): they enrol
     /// again at their next sign-in. Ends all their sessions.
     ResetTotp { login: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Establishments and designations, one row per designation (the columns of the export;
+    /// header names and aliases in docs/ledger.md). Checks every row (check digits, dates,
+    /// designating authority) and reports each bad one with its line number; writes nothing
+    /// unless every row is good. Re-running the same file changes nothing.
+    Establishments {
+        /// The CSV file.
+        csv: PathBuf,
+        /// The importing authority's 全国地方公共団体コード (6 digits).
+        #[arg(long)]
+        authority: String,
+        /// auto (UTF-8 if the bytes are UTF-8, else Shift_JIS), utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// Check and report only.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Establishments and designations of the authority, one row per designation.
+    Establishments(ExportArgs),
+    /// Accepted cases of the authority.
+    Cases(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The authority's 全国地方公共団体コード.
+    #[arg(long)]
+    pub authority: String,
+    /// Output file.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// csv or xlsx.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// CSV: utf-8, utf-8-bom or shift_jis.
+    #[arg(long, default_value = "utf-8")]
+    pub encoding: String,
+    /// Shift_JIS: leave out rows with characters it cannot hold (default: refuse and list them).
+    #[arg(long)]
+    pub skip_unmappable: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -261,6 +319,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::DevIdp { addr, issuer } => {
             crate::devidp::serve_alone(&config, &addr, issuer).await?;
+        }
+        Command::Import {
+            command:
+                ImportCommand::Establishments {
+                    csv,
+                    authority,
+                    encoding,
+                    dry_run,
+                },
+        } => {
+            let app = server::open_default(&config).await?;
+            return crate::ledger::import_establishments(
+                &app, &csv, &authority, &encoding, dry_run,
+            )
+            .await;
+        }
+        Command::Export { command } => {
+            let app = server::open_default(&config).await?;
+            let (kind, args) = match &command {
+                ExportCommand::Establishments(a) => (
+                    madoguchi_core::ledger::export::ExportKind::Establishments,
+                    a,
+                ),
+                ExportCommand::Cases(a) => (madoguchi_core::ledger::export::ExportKind::Cases, a),
+            };
+            return crate::ledger::export(&app, kind, args).await;
         }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);

@@ -6,4 +6,5 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod devidp;
+pub mod ledger;
 pub mod server;

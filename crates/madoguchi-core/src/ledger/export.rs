@@ -110,6 +110,55 @@ pub struct ExportOptions {
     pub on_unmappable: OnUnmappable,
 }
 
+impl ExportOptions {
+    /// Reads `format` (`csv`, default, or `xlsx`), `encoding` (CSV only; default `utf-8`) and
+    /// `unmappable` (`refuse`, default, or `skip`) as given in a query string.
+    pub fn parse(
+        format: Option<&str>,
+        encoding: Option<&str>,
+        unmappable: Option<&str>,
+    ) -> CoreResult<ExportOptions> {
+        let format = match format.map(str::trim) {
+            None | Some("") | Some("csv") => Format::Csv,
+            Some("xlsx") => Format::Xlsx,
+            Some(_) => {
+                return Err(CoreError::field(
+                    "format",
+                    "invalid_format",
+                    "format は csv または xlsx を指定してください。",
+                ));
+            }
+        };
+        let encoding = match encoding.map(str::trim) {
+            None | Some("") => Encoding::Utf8,
+            Some(e) => Encoding::parse(e)?,
+        };
+        let on_unmappable = match unmappable.map(str::trim) {
+            None | Some("") | Some("refuse") => OnUnmappable::Refuse,
+            Some("skip") => OnUnmappable::Skip,
+            Some(_) => {
+                return Err(CoreError::field(
+                    "unmappable",
+                    "invalid_option",
+                    "unmappable は refuse または skip を指定してください。",
+                ));
+            }
+        };
+        Ok(ExportOptions {
+            format,
+            encoding,
+            on_unmappable,
+        })
+    }
+}
+
+/// Who exports: authority staff (pages, API), or the operator at the server (CLI).
+#[derive(Clone, Copy, Debug)]
+pub enum ExportBy<'a> {
+    Staff(&'a Actor),
+    Cli,
+}
+
 /// A started export: what to tell the client, and the body.
 pub struct ExportStream {
     pub filename: String,
@@ -122,17 +171,40 @@ pub struct ExportStream {
     pub body: mpsc::Receiver<Result<Bytes, std::io::Error>>,
 }
 
-/// Starts an export of the actor's authority. Fails before any byte is sent when the
+/// Starts an export of an authority's ledger (staff: only their own). Fails before any byte is sent when the
 /// options are refused or (Shift_JIS, `Refuse`) when some rows cannot be encoded; the
 /// validation errors then name each row (`rows.<line>.<column>`).
 pub async fn start(
     app: &App,
-    actor: &Actor,
+    by: ExportBy<'_>,
     authority_code: &str,
     kind: ExportKind,
     options: ExportOptions,
 ) -> CoreResult<ExportStream> {
-    let code = super::own_authority(actor, authority_code)?.to_string();
+    let (code, actor_id) = match by {
+        ExportBy::Staff(actor) => (
+            super::own_authority(actor, authority_code)?.to_string(),
+            actor.user_id.clone(),
+        ),
+        ExportBy::Cli => {
+            let mut tx = app.db.begin_read().await?;
+            let found = madoguchi_db::registry::get_authority(&mut tx, authority_code).await;
+            tx.commit().await?;
+            match found {
+                Ok(a) => (a.code, "cli".to_string()),
+                Err(madoguchi_db::DbError::NotFound) => {
+                    return Err(CoreError::field(
+                        "authority",
+                        "unknown_authority",
+                        format!(
+                            "自治体コード {authority_code} の自治体は窓口に登録されていません。"
+                        ),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
     let mut tx = madoguchi_db::ledger::begin_snapshot(&app.db).await?;
     let check = if options.format == Format::Csv && options.encoding == Encoding::ShiftJis {
         check_pass(app, &mut tx, kind, &code).await?
@@ -168,7 +240,7 @@ pub async fn start(
     };
     let job = Producer {
         app: app.clone(),
-        actor_id: actor.user_id.clone(),
+        actor_id,
         code,
         kind,
         options,

@@ -1,10 +1,11 @@
 //! Importing an authority's existing ledger (`madoguchi import establishments`, and the
 //! admin's upload page): one row per designation, the same columns as the export.
 //!
-//! All or nothing: the file is read and every row checked first (`import_rows`), then applied
-//! in one transaction, which is rolled back if any row fails the checks that need the
-//! database (unknown municipality, designating authority, an office number owned by another
-//! corporation). Every bad row is reported with its line number.
+//! All or nothing: the file is read and every row checked (`import_rows`), then the rows that
+//! passed are applied in one transaction, which is rolled back if any row failed — the file's
+//! own checks or those that need the registry (unknown municipality, designating authority,
+//! an office number owned by another corporation). Every bad row is reported with its line
+//! number, in one run.
 //!
 //! Idempotent: records are found by their natural keys — establishments by 事業所番号,
 //! corporations by 法人番号 (or, without one, by exact name), designations by (事業所番号,
@@ -127,9 +128,8 @@ pub async fn import_establishments(
     } = parsed;
     report.errors = errors;
     report.warnings = warnings;
-    if !report.errors.is_empty() {
-        return Ok(report);
-    }
+    // The rows that passed are applied (and rolled back below) even when others failed, so
+    // the checks that need the registry report on them too: one run lists every problem.
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let authority = match registry::get_authority(&mut tx, authority_code).await {

@@ -59,3 +59,55 @@ pub fn jst_seconds(ms: i64) -> String {
         })
         .unwrap_or_default()
 }
+
+/// What the ledger page shows a staff member: the feed's position and, for admins, the
+/// webhook endpoints with their latest deliveries.
+#[derive(Clone, Debug)]
+pub struct Overview {
+    pub authority_code: String,
+    pub authority_name: String,
+    /// Newest entry of the changes feed (0: none yet).
+    pub latest_seq: i64,
+    /// Admins only (empty for reviewers).
+    pub endpoints: Vec<EndpointOverview>,
+    pub is_admin: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct EndpointOverview {
+    pub endpoint: webhooks::EndpointView,
+    /// Newest first.
+    pub deliveries: Vec<webhooks::DeliveryView>,
+}
+
+/// Deliveries shown per endpoint on the ledger page.
+const OVERVIEW_DELIVERIES: i64 = 20;
+
+/// The ledger page's facts for the actor's own authority.
+pub async fn overview(app: &crate::App, actor: &Actor) -> CoreResult<Overview> {
+    let code = actor.require_authority_staff()?.to_string();
+    let is_admin = matches!(actor.role, crate::Role::AuthorityAdmin { .. });
+    let mut tx = app.db.begin_read().await?;
+    let authority = madoguchi_db::registry::get_authority(&mut tx, &code).await?;
+    let latest_seq = madoguchi_db::ledger::feed::latest_seq(&mut tx, &code).await?;
+    tx.commit().await?;
+    let mut endpoints = Vec::new();
+    if is_admin {
+        for e in webhooks::list_endpoints(app, actor, &code).await? {
+            let deliveries =
+                webhooks::list_deliveries(app, actor, &code, &e.id, None, OVERVIEW_DELIVERIES)
+                    .await?;
+            endpoints.push(EndpointOverview {
+                endpoint: e,
+                deliveries,
+            });
+        }
+    }
+    Ok(Overview {
+        authority_code: code,
+        authority_name: authority.name,
+        latest_seq,
+        endpoints,
+        is_admin,
+    })
+}

@@ -15,9 +15,12 @@ use utoipa::{Modify, OpenApi};
         super::filings::submit_filing, super::filings::withdraw_filing, super::filings::link_attachment,
         super::filings::upload_attachment, super::filings::download_attachment,
         super::cases::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
+        super::ledger::list_changes, super::ledger::export_establishments, super::ledger::export_cases,
+        super::ledger::list_webhooks, super::ledger::create_webhook, super::ledger::update_webhook,
+        super::ledger::list_deliveries, super::ledger::redeliver, super::ledger::import_establishments,
     ),
     modifiers(&BearerAuth, &StandardErrors),
-    tags((name = "filings", description = "届出・申請（事業者）"), (name = "cases", description = "案件（自治体）"))
+    tags((name = "filings", description = "届出・申請（事業者）"), (name = "cases", description = "案件（自治体）"), (name = "ledger", description = "台帳連携（自治体）: 変更の取得、書き出し、Webhook、取り込み"))
 )]
 pub struct ApiDoc;
 

@@ -1,6 +1,6 @@
 //! Server-rendered pages (askama templates under `templates/pages/`). Every page works without
 //! JavaScript; forms post back and redirect. One module per area: `home` (sign-in, static
-//! pages), `filings` (provider), `cases` (authority staff); `form` turns procedure definitions
+//! pages), `filings` (provider), `cases` and `ledger` (authority staff); `form` turns procedure definitions
 //! into form fields and posted pairs back into answers.
 
 pub(crate) mod cases;
@@ -9,6 +9,7 @@ pub mod form;
 pub mod form_view;
 pub(crate) mod home;
 pub mod layout;
+pub(crate) mod ledger;
 pub(crate) mod oidc;
 pub(crate) mod staff_login;
 
@@ -29,7 +30,9 @@ pub fn layout_for(session: &Session, title: &str, current: &str) -> Layout {
             ("/filings", "届出・申請の一覧"),
             ("/filings/new", "新しい届出・申請"),
         ],
-        Role::Reviewer { .. } | Role::AuthorityAdmin { .. } => vec![("/inbox", "受付箱")],
+        Role::Reviewer { .. } | Role::AuthorityAdmin { .. } => {
+            vec![("/inbox", "受付箱"), ("/ledger", "台帳連携")]
+        }
         Role::Operator => vec![("/", "ホーム")],
     };
     Layout::new(title)
