@@ -868,3 +868,101 @@ async fn ledger_routes_keep_to_their_authority_and_role() {
         srv.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_stream_with_bounded_buffering_and_are_audited_when_read_to_the_end() {
+    for backend in backends() {
+        let srv = TestServer::start(backend).await;
+        // A thousand designations with long addresses (~0.7 MB of CSV, eleven chunks), imported.
+        let mut csv = String::from(
+            "事業所番号,サービス種類コード,指定年月日,事業所名,所在市区町村コード,法人名,事業所所在地\r\n",
+        );
+        let street = "東京都新宿区西新宿二丁目八番一号".repeat(12);
+        for serial in 0..1000 {
+            let base = format!("13704{:04}", 5000 + serial);
+            let check = madoguchi_domain::ids::OfficeNumber::check_digit(&base);
+            csv.push_str(&format!(
+                "{base}{check},15,2024-04-01,事業所{serial},131041,株式会社大量,{street}{serial}\r\n"
+            ));
+        }
+        let report = madoguchi_core::ledger::import::import_establishments(
+            &srv.app,
+            madoguchi_core::ledger::import::ImportBy::Cli,
+            "130001",
+            csv.as_bytes(),
+            madoguchi_core::ledger::import::ImportOptions {
+                encoding: madoguchi_core::ledger::import::InputEncoding::Auto,
+                dry_run: false,
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        assert!(report.applied, "[{backend}] {:?}", report.errors);
+        assert_eq!(report.designations_created, 1000);
+
+        let mut tx = srv.app.db.begin_read().await.unwrap();
+        let user = madoguchi_db::users::get_user_by_login(&mut tx, "reviewer-130001")
+            .await
+            .unwrap();
+        let actor = madoguchi_core::actor::load_actor(&mut tx, &user.id)
+            .await
+            .unwrap();
+        let (audit_before, _) = madoguchi_db::audit::head(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let options =
+            madoguchi_core::ledger::export::ExportOptions::parse(None, None, None).unwrap();
+        let mut export = madoguchi_core::ledger::export::start(
+            &srv.app,
+            madoguchi_core::ledger::export::ExportBy::Staff(&actor),
+            "130001",
+            madoguchi_core::ledger::export::ExportKind::Establishments,
+            options,
+        )
+        .await
+        .unwrap();
+        // Nobody reads: the writer must stop after a few chunks instead of buffering the file.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut tx = srv.app.db.begin_read().await.unwrap();
+        let (audit_paused, _) = madoguchi_db::audit::head(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            audit_paused, audit_before,
+            "[{backend}] the export ran ahead of its reader"
+        );
+        let mut total = 0;
+        let mut chunks = 0;
+        let mut largest = 0;
+        let mut hasher = sha2::Sha256::new();
+        while let Some(chunk) = export.body.recv().await {
+            let chunk = chunk.expect("complete export");
+            total += chunk.len();
+            largest = largest.max(chunk.len());
+            chunks += 1;
+            hasher.update(&chunk);
+        }
+        assert!(total > 600_000, "[{backend}] {total} bytes");
+        assert!(
+            chunks >= 10 && largest < 80 * 1024,
+            "[{backend}] {chunks} chunks, largest {largest}"
+        );
+        let mut tx = srv.app.db.begin_read().await.unwrap();
+        let (head, _) = madoguchi_db::audit::head(&mut tx).await.unwrap();
+        let events = madoguchi_db::audit::page(&mut tx, audit_before, head)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let e = events
+            .iter()
+            .find(|e| e.action == "ledger.exported")
+            .expect("audited");
+        let details: Value = serde_json::from_str(&e.details).unwrap();
+        assert_eq!(e.actor, user.id);
+        assert_eq!(
+            details["rows"], 1002,
+            "the import's thousand and the demo's two"
+        );
+        assert_eq!(details["sha256"], hex::encode(hasher.finalize()));
+        srv.stop().await;
+    }
+}
