@@ -134,12 +134,23 @@ enum Kind {
     Establishment,
     Attachment,
     Procedure,
+    /// An authority's code (`/authorities/{code}/…`, ledger linkage): that authority's staff.
+    Authority,
     /// A route added later with a parameter this oracle does not know: checked at the role
     /// level only (and reported).
     Unknown,
 }
 
 fn kind_of(path: &str) -> Kind {
+    if path.contains("/authorities/{code}") {
+        // A second parameter (a webhook endpoint or delivery) names no object of the world
+        // model: such routes are checked at the role level only.
+        return if path.matches('{').count() == 1 {
+            Kind::Authority
+        } else {
+            Kind::Unknown
+        };
+    }
     if !path.contains('{') {
         Kind::None
     } else if path.contains("/filings/{") {
@@ -251,6 +262,7 @@ fn may_act(w: &World, route: &Route, actor: &Actor, kind: Kind, id: &str) -> boo
     match kind {
         Kind::None | Kind::Unknown => true,
         Kind::Procedure => true,
+        Kind::Authority => authority(actor) == Some(id),
         Kind::Filing => w
             .filings
             .get(id)
@@ -480,6 +492,10 @@ struct Pools {
     mine: HashMap<(usize, &'static str), Vec<String>>,
     /// Per caller: every object the caller may know of.
     known: Vec<HashSet<String>>,
+    /// Every authority's code.
+    authorities: Vec<String>,
+    /// Per caller: the authority they are staff of.
+    own_authority: Vec<Option<String>>,
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -489,6 +505,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Establishment => "establishment",
         Kind::Attachment => "attachment",
         Kind::Procedure => "procedure",
+        Kind::Authority => "authority",
         Kind::None => "none",
         Kind::Unknown => "unknown",
     }
@@ -537,7 +554,18 @@ fn pools(w: &World, callers: &[Caller]) -> Pools {
         }
         all.insert(kind_name(k), ids);
     }
-    Pools { all, mine, known }
+    let authorities = w.authorities.iter().map(|a| a.code.clone()).collect();
+    let own_authority = callers
+        .iter()
+        .map(|c| c.actor.as_ref().and_then(authority).map(str::to_string))
+        .collect();
+    Pools {
+        all,
+        mine,
+        known,
+        authorities,
+        own_authority,
+    }
 }
 
 /// An object id for a parameter of `kind`: the actor's own, anyone's, another kind's, a
@@ -551,6 +579,16 @@ fn object(rng: &mut Rng, p: &Pools, caller: usize, kind: Kind) -> (Kind, String)
             _ => rng.pick(WEIRD).to_string(),
         };
         return (Kind::Procedure, id);
+    }
+    if kind == Kind::Authority {
+        let own = p.own_authority.get(caller).cloned().flatten();
+        let id = match rng.below(10) {
+            0..4 => own.unwrap_or_else(|| rng.pick(&p.authorities).clone()),
+            4..8 => rng.pick(&p.authorities).clone(),
+            8 => "999999".to_string(),
+            _ => rng.pick(WEIRD).to_string(),
+        };
+        return (Kind::Authority, id);
     }
     let want = if kind == Kind::Unknown {
         *rng.pick(&OBJECT_KINDS)
@@ -832,7 +870,13 @@ fn generate(
         92..95 => Provenance::SameSite,
         _ => Provenance::ForeignOrigin,
     };
-    let url_path = r.path.replace("{id}", &id);
+    let url_path = if r.kind == Kind::Authority {
+        r.path.replace("{code}", &id)
+    } else {
+        // Routes under an authority with a second parameter: the caller's own authority.
+        let own = p.own_authority[caller].as_deref().unwrap_or("000000");
+        r.path.replace("{code}", own).replace("{id}", &id)
+    };
     let mut a = Attempt {
         n,
         caller,
@@ -1239,6 +1283,7 @@ async fn no_actor_reaches_what_is_not_theirs() {
                     && a.method == Method::GET
                     && r.is_some_and(|r| r.access != Access::Public)
                     && !matches!(a.kind, Kind::Procedure | Kind::Unknown)
+                    && r.is_some_and(|r| r.kind != Kind::Unknown)
                     && o.status != 200
                 {
                     stats
