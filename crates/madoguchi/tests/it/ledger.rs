@@ -865,6 +865,33 @@ async fn ledger_routes_keep_to_their_authority_and_role() {
             .get(&format!("{own}/exports/establishments?encoding=utf-8-bom"))
             .await;
         assert!(r.text.starts_with('\u{FEFF}'), "BOM first");
+        // An accepted case appears in the cases file, with its establishments and changes.
+        let (fid, _) =
+            representative_change(&srv, &provider, "佐々木　一郎", "ササキ　イチロウ").await;
+        let r = provider
+            .post(&format!("/api/v1/filings/{fid}/submit"), &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let case = case_of(&provider, &fid, "131041").await;
+        let r = reviewer
+            .post(&format!("/api/v1/cases/{case}/accept"), &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let reference = r.body["reference"].as_str().unwrap().to_string();
+        let r = reviewer.get(&format!("{own}/exports/cases")).await;
+        assert_eq!(r.status, 200, "[{backend}] {}", r.text);
+        let lines: Vec<&str> = r.text.lines().collect();
+        assert_eq!(lines.len(), 2, "[{backend}] {}", r.text);
+        let cells: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(cells[0], reference);
+        assert_eq!(cells[1], "変更届出書");
+        assert_eq!(cells[2], "受付完了");
+        assert_eq!(cells[3], "7040005007253");
+        assert_eq!(
+            cells[5], "1370400010",
+            "新宿区's establishment of the corporation"
+        );
+        assert_eq!(cells[8], "2", "representative name and kana changed");
         srv.stop().await;
     }
 }
