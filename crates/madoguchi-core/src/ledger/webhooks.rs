@@ -539,7 +539,15 @@ pub async fn deliver(app: &App, job: &JobRow) -> Result<(), (String, bool)> {
     }
     let started = app.now_ms();
     let clock = Instant::now();
-    let outcome = send(app, &endpoint, &d, entry.payload.into_bytes(), started).await;
+    let outcome = send(
+        app,
+        &endpoint,
+        &d,
+        &entry.kind,
+        entry.payload.into_bytes(),
+        started,
+    )
+    .await;
     let finished = started + clock.elapsed().as_millis() as i64;
     let last_try = job.attempts >= job.max_attempts;
     let status = match (outcome.kind, last_try) {
@@ -617,6 +625,7 @@ async fn send(
     app: &App,
     endpoint: &EndpointRow,
     d: &DeliveryRow,
+    kind: &str,
     body: Vec<u8>,
     now_ms: i64,
 ) -> Outcome {
@@ -626,6 +635,7 @@ async fn send(
         .header(http::header::USER_AGENT, "Madoguchi-Webhook/1")
         .header("Madoguchi-Delivery", d.id.as_str())
         .header("Madoguchi-Seq", d.seq.to_string())
+        .header("Madoguchi-Event", kind)
         .header(
             "Madoguchi-Signature",
             signature(&endpoint.secret, timestamp, &body),

@@ -171,6 +171,7 @@ async fn hook(
     let entry: Value = serde_json::from_slice(&body).expect("JSON body");
     let seq = entry["seq"].as_i64().unwrap();
     assert_eq!(h("madoguchi-seq"), seq.to_string());
+    assert_eq!(h("madoguchi-event"), entry["kind"].as_str().unwrap());
     rx.received
         .lock()
         .await
