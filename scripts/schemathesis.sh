@@ -59,6 +59,7 @@ log "starting the demo server on $BASE"
 MADOGUCHI_LOG__FORMAT=json \
     MADOGUCHI_WEB__RATE_LIMITS__UPLOADS_PER_MINUTE=1000000 \
     MADOGUCHI_WEB__RATE_LIMITS__SEARCH_PER_MINUTE=1000000 \
+    MADOGUCHI_WEB__RATE_LIMITS__EXPORTS_PER_MINUTE=1000000 \
     "$BIN" serve --demo --addr "127.0.0.1:$PORT" --data-dir "$DATA" \
     >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -138,6 +139,7 @@ dictionaries = {
     "establishments": est_ids,
     "offices": offices,
     "procedures": ["suspension-abolition", "change-notification"],
+    "authorities": [submitted["filing"]["cases"][0]["authority_code"]],
     "requirements": ["user_measures_list", "registry_certificate", "pledge", "other"],
 }
 lines = []
@@ -160,6 +162,7 @@ op("^/api/v1/attachments/\\{id\\}$", [("path.id", "attachments", 0.8)])
 op("^/api/v1/establishments/\\{id\\}$", [("path.id", "establishments", 0.8)])
 op("^/api/v1/establishments$", [("query.office_number", "offices", 0.6)])
 op("^/api/v1/procedures/\\{id\\}$", [("path.id", "procedures", 0.8)])
+op("^/api/v1/authorities/\\{code\\}", [("path.code", "authorities", 0.9)])
 open(out, "w").write("\n".join(lines))
 # The authority with a case, for the second run (its reviewer).
 print(submitted["filing"]["cases"][0]["authority_code"])
@@ -192,7 +195,11 @@ log "schemathesis as provider1: every operation, $EXAMPLES examples each, seed $
 run_schemathesis "$TOKEN"
 # The cases API belongs to authority staff: once more as the reviewer the case went to.
 log "schemathesis as reviewer-$AUTHORITY: the operations authority staff use"
-run_schemathesis "$REVIEWER_TOKEN" --include-path-regex '^/api/v1/(cases|attachments|establishments|me)'
+run_schemathesis "$REVIEWER_TOKEN" --include-path-regex '^/api/v1/(cases|attachments|establishments|me|authorities)'
+# Ledger linkage (webhooks, import) belongs to the authority's admin.
+log "schemathesis as admin-$AUTHORITY: the ledger operations"
+ADMIN_TOKEN=$("$BIN" token issue "admin-$AUTHORITY" --data-dir "$DATA" | tail -n 1)
+run_schemathesis "$ADMIN_TOKEN" --include-path-regex '^/api/v1/authorities/'
 if grep -q '"level":"ERROR"' "$WORK/server.log"; then
     log "the server logged errors:"
     grep '"level":"ERROR"' "$WORK/server.log" >&2

@@ -32,7 +32,7 @@ pub const DEFAULT_PAGE: i64 = 100;
 
 /// One registry value that changed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Change {
+pub struct FeedChange {
     /// `corporation`, `establishment` or `designation`.
     pub target: String,
     /// The record's id in Madoguchi.
@@ -56,7 +56,7 @@ pub struct Change {
 
 /// The case an entry is about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CaseSummary {
+pub struct FeedCase {
     pub id: String,
     /// 到達番号.
     pub reference: String,
@@ -81,11 +81,11 @@ pub struct FeedEntry {
     /// When the change was committed (RFC 3339, UTC).
     pub at: String,
     #[serde(default)]
-    pub case: Option<CaseSummary>,
+    pub case: Option<FeedCase>,
     /// `registry.changed`: the authority whose acceptance made the change.
     #[serde(default)]
     pub source_authority_code: Option<String>,
-    pub changes: Vec<Change>,
+    pub changes: Vec<FeedChange>,
 }
 
 /// A page of the feed.
@@ -188,7 +188,7 @@ pub async fn record_decision(
         Decision::Accepted => ("case.accepted", "accepted"),
         Decision::Returned => ("case.returned", "returned"),
     };
-    let summary = CaseSummary {
+    let summary = FeedCase {
         id: case.id.clone(),
         reference: case.reference.clone(),
         procedure_id: case.procedure_id.clone(),
@@ -230,7 +230,7 @@ pub async fn record_import(
     app: &App,
     tx: &mut Tx,
     importing_authority: &str,
-    changes: Vec<Change>,
+    changes: Vec<FeedChange>,
     now: i64,
 ) -> CoreResult<()> {
     if changes.is_empty() {
@@ -255,9 +255,9 @@ pub async fn record_import(
 /// An entry before it has its number.
 struct Draft {
     kind: &'static str,
-    case: Option<CaseSummary>,
+    case: Option<FeedCase>,
     source_authority_code: Option<String>,
-    changes: Vec<Change>,
+    changes: Vec<FeedChange>,
 }
 
 /// Numbers and stores entries (in authority-code order, so concurrent writers take the
@@ -298,9 +298,12 @@ async fn publish(
 }
 
 /// Which authorities hold each changed record, and so which changes each must see.
-async fn spread(tx: &mut Tx, changes: &[Change]) -> CoreResult<BTreeMap<String, Vec<Change>>> {
+async fn spread(
+    tx: &mut Tx,
+    changes: &[FeedChange],
+) -> CoreResult<BTreeMap<String, Vec<FeedChange>>> {
     let mut holders: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    let mut out: BTreeMap<String, Vec<Change>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<FeedChange>> = BTreeMap::new();
     for c in changes {
         let key = (c.target.clone(), c.target_id.clone());
         if !holders.contains_key(&key) {
@@ -319,7 +322,7 @@ async fn spread(tx: &mut Tx, changes: &[Change]) -> CoreResult<BTreeMap<String, 
 }
 
 /// The authority of a designation (only it holds the designation in its ledger).
-async fn designation_authority(tx: &mut Tx, c: &Change) -> CoreResult<Vec<String>> {
+async fn designation_authority(tx: &mut Tx, c: &FeedChange) -> CoreResult<Vec<String>> {
     let (Some(office), Some(service)) = (&c.office_number, &c.service_code) else {
         return Ok(Vec::new());
     };
@@ -336,7 +339,7 @@ async fn designation_authority(tx: &mut Tx, c: &Change) -> CoreResult<Vec<String
 }
 
 /// The registry changes an acceptance recorded, with the records' natural keys.
-async fn case_changes(tx: &mut Tx, case_id: &str) -> CoreResult<Vec<Change>> {
+async fn case_changes(tx: &mut Tx, case_id: &str) -> CoreResult<Vec<FeedChange>> {
     let mut out = Vec::new();
     let mut corporate_numbers: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut office_numbers: BTreeMap<String, String> = BTreeMap::new();
@@ -357,7 +360,7 @@ async fn case_changes(tx: &mut Tx, case_id: &str) -> CoreResult<Vec<Change>> {
                 (None, Some(office_numbers[&r.target_id].clone()))
             }
         };
-        out.push(Change {
+        out.push(FeedChange {
             target: r.target_kind,
             target_id: r.target_id,
             corporate_number,
@@ -397,7 +400,7 @@ mod tests {
             at: "2026-11-22T05:00:00.000Z".into(),
             case: None,
             source_authority_code: None,
-            changes: vec![Change {
+            changes: vec![FeedChange {
                 target: "corporation".into(),
                 target_id: "c".into(),
                 corporate_number: Some("7040005007253".into()),

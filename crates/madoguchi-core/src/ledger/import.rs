@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::feed::Change;
+use super::feed::FeedChange;
 pub use super::import_rows::{InputEncoding, RowIssue};
 use super::import_rows::{LedgerRow, Parsed};
 use crate::{Actor, App, CoreError, CoreResult, Role};
@@ -205,8 +205,8 @@ pub async fn import_establishments(
 
 /// Splits the import's changes into one batch per establishment (designation and corporation
 /// changes travel with the establishment they were made for), keeping their order.
-fn group_changes(changes: Vec<(String, Change)>) -> Vec<Vec<Change>> {
-    let mut out: Vec<(String, Vec<Change>)> = Vec::new();
+fn group_changes(changes: Vec<(String, FeedChange)>) -> Vec<Vec<FeedChange>> {
+    let mut out: Vec<(String, Vec<FeedChange>)> = Vec::new();
     for (office, c) in changes {
         match out.last_mut() {
             Some((o, batch)) if *o == office => batch.push(c),
@@ -223,7 +223,7 @@ struct Applier<'a> {
     now: i64,
     report: &'a mut ImportReport,
     /// (office number it was made for, change).
-    changes: Vec<(String, Change)>,
+    changes: Vec<(String, FeedChange)>,
     /// Corporations resolved so far, by 法人番号 or by name.
     corporations: BTreeMap<String, String>,
 }
@@ -457,7 +457,7 @@ impl Applier<'_> {
 
     /// Creates the designation or brings its dates to the file's.
     async fn designation(&mut self, tx: &mut Tx, r: &LedgerRow, est_id: &str) -> CoreResult<()> {
-        let change = |id: &str, key: &str, old: Value, new: Value| Change {
+        let change = |id: &str, key: &str, old: Value, new: Value| FeedChange {
             target: "designation".into(),
             target_id: id.into(),
             corporate_number: None,
@@ -563,8 +563,8 @@ impl Applier<'_> {
     }
 }
 
-fn change_of_corporation(c: &CorporationRow, key: String, new: Value) -> Change {
-    Change {
+fn change_of_corporation(c: &CorporationRow, key: String, new: Value) -> FeedChange {
+    FeedChange {
         target: "corporation".into(),
         target_id: c.id.clone(),
         corporate_number: c.corporate_number.clone(),
@@ -576,8 +576,8 @@ fn change_of_corporation(c: &CorporationRow, key: String, new: Value) -> Change 
     }
 }
 
-fn change_of_establishment(id: &str, office_number: &str, key: String, new: Value) -> Change {
-    Change {
+fn change_of_establishment(id: &str, office_number: &str, key: String, new: Value) -> FeedChange {
+    FeedChange {
         target: "establishment".into(),
         target_id: id.into(),
         corporate_number: None,
