@@ -448,7 +448,8 @@ async fn simulate(backend: TestBackend) {
     );
 
     // Manual redelivery from the admin page (再送): same delivery id, applied once.
-    let (delivery_id, seq) = received[0].clone();
+    // The newest entry's delivery: the page lists the latest twenty of each endpoint.
+    let (delivery_id, seq) = received.iter().max_by_key(|r| r.1).unwrap().clone();
     let (cookie, csrf) = sign_in(&srv, &format!("admin-{LEDGER}")).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
