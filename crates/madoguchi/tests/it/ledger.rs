@@ -995,3 +995,115 @@ async fn exports_stream_with_bounded_buffering_and_are_audited_when_read_to_the_
         srv.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_endpoint_waits_out_its_back_off_without_holding_up_other_jobs() {
+    for backend in backends() {
+        // No in-process worker: the test runs each job itself and watches the queue.
+        let srv = TestServer::start_with(backend, |c| {
+            c.server.run_worker = false;
+            c.jobs.backoff_base_ms = 60_000;
+        })
+        .await;
+        let admin = srv.api(&format!("admin-{LEDGER}")).await;
+        let r = admin
+            .post(
+                &format!("/api/v1/authorities/{LEDGER}/webhooks"),
+                // Nothing listens on port 1: every connection is refused.
+                &json!({ "url": "http://127.0.0.1:1/hook" }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let endpoint = r.body["endpoint"]["id"].as_str().unwrap().to_string();
+        let p1 = srv.api("provider1").await;
+        let reviewer = srv.api(&format!("reviewer-{LEDGER}")).await;
+        // Two filings, both submitted before either is accepted (the helper checks the prefill).
+        let mut cases = Vec::new();
+        for (name, kana) in [
+            ("佐々木　一郎", "ササキ　イチロウ"),
+            ("鈴木　二郎", "スズキ　ジロウ"),
+        ] {
+            let (fid, _) = representative_change(&srv, &p1, name, kana).await;
+            let r = p1
+                .post(&format!("/api/v1/filings/{fid}/submit"), &json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            cases.push(case_of(&p1, &fid, LEDGER).await);
+        }
+        for case in cases {
+            let r = reviewer
+                .post(&format!("/api/v1/cases/{case}/accept"), &json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        let deliveries = |admin: Api| {
+            let endpoint = endpoint.clone();
+            async move {
+                let r = admin
+                    .get(&format!(
+                        "/api/v1/authorities/{LEDGER}/webhooks/{endpoint}/deliveries"
+                    ))
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.body.as_array().unwrap().clone()
+            }
+        };
+        assert_eq!(deliveries(admin.clone()).await.len(), 2);
+        let mailer = madoguchi_core::mail::Mailer::new(&srv.app.config.mail).unwrap();
+        // Run jobs until the first delivery attempt.
+        loop {
+            let ran = madoguchi_core::jobs::runner::run_once(&srv.app, &mailer)
+                .await
+                .unwrap();
+            assert_ne!(
+                ran,
+                madoguchi_core::jobs::runner::Ran::Nothing,
+                "no webhook job ran"
+            );
+            let d = deliveries(admin.clone()).await;
+            if d.iter()
+                .any(|d| !d["attempts"].as_array().unwrap().is_empty())
+            {
+                break;
+            }
+        }
+        // Everything else still due runs (mail), without trying the endpoint again.
+        let mut others = 0;
+        while madoguchi_core::jobs::runner::run_once(&srv.app, &mailer)
+            .await
+            .unwrap()
+            != madoguchi_core::jobs::runner::Ran::Nothing
+        {
+            others += 1;
+        }
+        let d = deliveries(admin.clone()).await;
+        let attempts: Vec<&Value> = d
+            .iter()
+            .flat_map(|d| d["attempts"].as_array().unwrap())
+            .collect();
+        assert_eq!(
+            attempts.len(),
+            1,
+            "[{backend}] one attempt at a dead endpoint: {d:?}"
+        );
+        assert_eq!(attempts[0]["outcome"], "network_error");
+        assert!(d.iter().all(|d| d["status"] == "pending"));
+        let mut tx = srv.app.db.begin_read().await.unwrap();
+        let jobs = madoguchi_db::jobs::list_jobs(&mut tx, 1000).await.unwrap();
+        tx.commit().await.unwrap();
+        let now = srv.app.now_ms();
+        let webhook_jobs: Vec<_> = jobs.iter().filter(|j| j.kind == "webhook").collect();
+        assert_eq!(webhook_jobs.len(), 2);
+        assert!(
+            webhook_jobs
+                .iter()
+                .all(|j| j.status == "queued" && j.run_at > now + 50_000),
+            "[{backend}] both deliveries wait for the back-off: {webhook_jobs:?}"
+        );
+        assert!(
+            jobs.iter().any(|j| j.kind == "mail" && j.status == "done") && others > 0,
+            "[{backend}] the mail went out meanwhile"
+        );
+        srv.stop().await;
+    }
+}
