@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Field, FieldKind, ProcedureDefinition};
+use super::model::{Field, ProcedureDefinition};
 
 /// One step of a path into the definition document.
 #[derive(Clone, Copy, Debug)]
@@ -34,8 +34,12 @@ pub(crate) fn check_definition(def: &ProcedureDefinition, file: &str) -> Vec<Pro
     };
     c.header(file);
     c.groups();
+    for gi in 0..def.groups.len() {
+        c.group_extras(gi);
+    }
     c.attachments();
     c.cycles();
+    c.definition_extras();
     c.problems
 }
 
@@ -206,10 +210,10 @@ impl Checker<'_> {
                 ),
             );
         }
-        if f.unit.is_some() && f.kind != FieldKind::Integer {
+        if f.unit.is_some() && !f.kind.is_numeric() {
             self.problem(
                 at("unit"),
-                format!("unit of field `{}` needs kind integer", f.id),
+                format!("unit of field `{}` needs kind integer or number", f.id),
             );
         }
         if let Some(c) = &f.required_when {

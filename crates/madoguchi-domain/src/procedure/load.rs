@@ -113,14 +113,15 @@ impl ProcedureCatalog {
 
 /// Parses and checks one definition file.
 pub fn parse_definition(file: &str, text: &str) -> Result<ProcedureDefinition, Vec<LoadError>> {
-    let def: ProcedureDefinition = toml::from_str(text).map_err(|e| {
+    let mut def: ProcedureDefinition = toml::from_str(text).map_err(|e| {
         vec![LoadError {
             file: file.to_owned(),
             line: e.span().map(|s| line_at(text, s.start)),
             message: e.message().trim().to_owned(),
         }]
     })?;
-    let problems: Vec<Problem> = check_definition(&def, file);
+    let mut problems: Vec<Problem> = fill_code_tables(&mut def);
+    problems.extend(check_definition(&def, file));
     if problems.is_empty() {
         return Ok(def);
     }
@@ -133,6 +134,33 @@ pub fn parse_definition(file: &str, text: &str) -> Result<ProcedureDefinition, V
             message: p.message,
         })
         .collect())
+}
+
+/// Fills the options of fields that take them from a code table.
+fn fill_code_tables(def: &mut ProcedureDefinition) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (gi, group) in def.groups.iter_mut().enumerate() {
+        for (fi, field) in group.fields.iter_mut().enumerate() {
+            let Some(table) = &field.code_table else {
+                continue;
+            };
+            if !field.options.is_empty() {
+                problems.push(Problem {
+                    path: vec![
+                        Seg::Key("groups"),
+                        Seg::Index(gi),
+                        Seg::Key("fields"),
+                        Seg::Index(fi),
+                        Seg::Key("options"),
+                    ],
+                    message: format!("field `{}` has both options and code_table", field.id),
+                });
+            } else if let Some(options) = super::code_tables::options(table) {
+                field.options = options;
+            }
+        }
+    }
+    problems
 }
 
 /// 1-based line of a byte offset.
