@@ -20,6 +20,7 @@ mod condition;
 mod deadline;
 mod expr;
 mod load;
+mod local_rules;
 mod model;
 mod registry_link;
 mod rules;
@@ -31,6 +32,7 @@ pub use condition::Condition;
 pub use deadline::Deadline;
 pub use expr::{EvalError, Expr, Vars};
 pub use load::{LoadError, ProcedureCatalog, parse_definition};
+pub use local_rules::{Annex, AnnexBinding, LocalRules};
 pub use model::{
     AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
     ProcedureDefinition, ProcedureKind, Repeat, Review, Rule, Targets,

@@ -50,6 +50,9 @@ pub struct ProcedureDefinition {
     /// `decision` (審査して受付 / 決定). Informational for the workspace.
     #[serde(default)]
     pub review: Review,
+    /// Per-service 付表 from `procedures/annexes/` (see `local_rules`).
+    #[serde(default)]
+    pub annexes: Option<super::local_rules::AnnexBinding>,
     /// Set on definitions merged with an authority's local rules: the codes of
     /// the authorities whose additions are included (display only).
     #[serde(default, skip_deserializing)]
