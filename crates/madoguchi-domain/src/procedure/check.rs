@@ -112,11 +112,19 @@ impl Checker<'_> {
         self.not_empty(&d.title, vec![Key("title")], "title");
         self.not_empty(&d.form_number, vec![Key("form_number")], "form_number");
         if let Some(max) = d.targets.max_establishments
-            && (max < d.targets.min_establishments || max == 0)
+            && max < d.targets.min_establishments
         {
             self.problem(
                 vec![Key("targets")],
-                format!("targets: max_establishments {max} must be ≥ 1 and ≥ min_establishments"),
+                format!("targets: max_establishments {max} must be ≥ min_establishments"),
+            );
+        }
+        if let Some(r) = &d.routing
+            && crate::ids::LocalGovCode::parse(&r.authority).is_err()
+        {
+            self.problem(
+                vec![Key("routing"), Key("authority")],
+                format!("routing.authority `{}` is not a valid 地方公共団体コード", r.authority),
             );
         }
         if let Some(c) = &d.fanout.corporation_wide_when {

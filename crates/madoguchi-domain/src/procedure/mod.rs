@@ -35,7 +35,7 @@ pub use load::{LoadError, ProcedureCatalog, parse_definition};
 pub use local_rules::{Annex, AnnexBinding, LocalRules};
 pub use model::{
     AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
-    ProcedureDefinition, ProcedureKind, Repeat, Review, Rule, Targets,
+    ProcedureDefinition, ProcedureKind, Repeat, Review, Routing, Rule, Targets,
 };
 
 impl ProcedureDefinition {

@@ -50,6 +50,10 @@ pub struct ProcedureDefinition {
     /// `decision` (審査して受付 / 決定). Informational for the workspace.
     #[serde(default)]
     pub review: Review,
+    /// A fixed addressee (subsidies, reports to one government) instead of the
+    /// authorities that designated the establishments concerned.
+    #[serde(default)]
+    pub routing: Option<Routing>,
     /// Per-service 付表 from `procedures/annexes/` (see `local_rules`).
     #[serde(default)]
     pub annexes: Option<super::local_rules::AnnexBinding>,
@@ -57,6 +61,14 @@ pub struct ProcedureDefinition {
     /// the authorities whose additions are included (display only).
     #[serde(default, skip_deserializing)]
     pub local_rules_of: Vec<String>,
+}
+
+/// `[routing]`: where every filing of the procedure goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// 地方公共団体コード of the authority that receives every filing.
+    pub authority: String,
 }
 
 /// How an authority handles a filing of this procedure.
