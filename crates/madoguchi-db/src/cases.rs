@@ -20,6 +20,8 @@ pub struct CaseRow {
     pub submitted_at: i64,
     pub updated_at: i64,
     pub decided_at: Option<i64>,
+    /// Due date (`YYYY-MM-DD`) from the procedure's deadline or the authority's own.
+    pub due_on: Option<String>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -53,29 +55,30 @@ pub struct CaseListRow {
     pub reference: String,
     pub submitted_at: i64,
     pub updated_at: i64,
+    pub due_on: Option<String>,
 }
 
 pub async fn insert_case(tx: &mut Tx, r: &CaseRow) -> DbResult<()> {
     with_conn!(tx, c => sqlx::query(
-        "INSERT INTO cases (id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        "INSERT INTO cases (id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(&r.id).bind(&r.filing_id).bind(&r.corporation_id).bind(&r.authority_code).bind(&r.procedure_id)
         .bind(&r.status).bind(&r.current_version_id).bind(&r.reference).bind(&r.assignee_id)
-        .bind(r.submitted_at).bind(r.updated_at).bind(r.decided_at)
+        .bind(r.submitted_at).bind(r.updated_at).bind(r.decided_at).bind(&r.due_on)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get_case(tx: &mut Tx, id: &str) -> DbResult<CaseRow> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseRow>(
-        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at
+        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on
          FROM cases WHERE id = $1")
         .bind(id).fetch_one(c).await)?)
 }
 
 pub async fn cases_of_filing(tx: &mut Tx, filing_id: &str) -> DbResult<Vec<CaseRow>> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseRow>(
-        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at
+        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on
          FROM cases WHERE filing_id = $1 ORDER BY authority_code")
         .bind(filing_id).fetch_all(c).await)?)
 }
@@ -183,7 +186,7 @@ pub async fn inbox(
 ) -> DbResult<Vec<CaseListRow>> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseListRow>(
         "SELECT c.id, c.filing_id, c.authority_code, a.name AS authority_name, co.name AS corporation_name,
-                c.procedure_id, c.status, c.reference, c.submitted_at, c.updated_at
+                c.procedure_id, c.status, c.reference, c.submitted_at, c.updated_at, c.due_on
          FROM cases c JOIN authorities a ON a.code = c.authority_code JOIN corporations co ON co.id = c.corporation_id
          WHERE c.authority_code = $1 AND (CAST($2 AS TEXT) IS NULL OR c.status = $2)
          ORDER BY c.updated_at DESC, c.id DESC LIMIT $3 OFFSET $4")

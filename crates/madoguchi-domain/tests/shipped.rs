@@ -235,3 +235,159 @@ fn every_shipped_definition_accepts_its_own_sample_and_refuses_every_broken_rule
     );
     eprintln!("{definitions} definitions, {total} checks");
 }
+
+#[test]
+fn a_draft_of_the_october_form_opens_under_the_april_form_with_answers_carried() {
+    let catalog = shipped_catalog();
+    let october = catalog.get("change-notification", "2025-10").unwrap();
+    let april = catalog.latest("change-notification").unwrap();
+    assert_eq!(april.version, "2026-04");
+    let ests = vec!["est1".to_owned()];
+    let mut draft = october.sample_data(&ests);
+    october.normalize(&mut draft);
+    assert!(october.validate(&draft, &ests).is_empty());
+
+    let m = april.migrate_from(october, &draft);
+    // Every answer of the October draft is carried across unchanged…
+    assert!(m.dropped.is_empty(), "{:?}", m.dropped);
+    for (k, v) in &draft.fields {
+        assert_eq!(m.data.fields.get(k), Some(v), "fields.{k}");
+    }
+    assert_eq!(m.data.establishments, draft.establishments);
+    assert_eq!(
+        m.carried.len(),
+        draft.fields.len() + draft.establishments["est1"].len()
+    );
+    // …and the field April added is marked as new (and is optional, so the draft stays valid).
+    assert_eq!(m.new_fields, vec!["reason".to_owned()]);
+    assert!(april.validate(&m.data, &ests).is_empty());
+
+    // An answer the new form cannot take is reported, not silently kept.
+    let mut odd = draft.clone();
+    odd.fields.insert(
+        "change_items".into(),
+        json!(["name_address", "withdrawn_item"]),
+    );
+    let m = april.migrate_from(october, &odd);
+    assert_eq!(m.dropped.len(), 1);
+    assert_eq!(m.dropped[0].0, "fields.change_items");
+    assert_eq!(m.dropped[0].1, "変更があった事項");
+}
+
+#[test]
+fn local_rules_add_to_their_own_authority_only_and_are_labelled() {
+    let catalog = shipped_catalog();
+    let def = catalog.latest("change-notification").unwrap();
+    let shinjuku = catalog.local_rules_for("change-notification", &["131041".to_owned()]);
+    assert_eq!(shinjuku.len(), 1);
+    let names = |c: &str| (c == "131041").then(|| "新宿区".to_owned());
+    let for_shinjuku = def.with_local_rules(&shinjuku, &names);
+    let for_tokyo = def.with_local_rules(
+        &catalog.local_rules_for("change-notification", &["130001".to_owned()]),
+        &names,
+    );
+    assert_eq!(
+        for_tokyo, *def,
+        "an authority without local rules gets the standard"
+    );
+    assert_eq!(for_shinjuku.form_number, "新宿区様式第5号");
+
+    let ests = vec!["est1".to_owned()];
+    let mut data = def.sample_data(&ests);
+    data.fields
+        .insert("change_items".into(), json!(["name_address"]));
+    def.normalize(&mut data);
+    let ids = |d: &ProcedureDefinition| -> Vec<String> {
+        d.required_attachments(&data)
+            .iter()
+            .map(|a| a.id.clone())
+            .collect()
+    };
+    let standard = ids(def);
+    let mut expected = standard.clone();
+    expected.push("shinjuku_photos".into());
+    assert_eq!(
+        ids(&for_shinjuku),
+        expected,
+        "exactly one more document, for 新宿区"
+    );
+    assert_eq!(ids(&for_tokyo), standard);
+
+    // Missing: the message says whose rule asks for it; the extra fields are required too.
+    let missing = for_shinjuku.missing_attachments(&data, &standard);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(
+        missing[0].message,
+        "事業所の写真（外観・内部）を添付してください（新宿区の独自ルール）。"
+    );
+    let errors = for_shinjuku.validate(&data, &ests);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.field == "fields.shinjuku_contact_name" && e.code == "required")
+    );
+    assert!(def.validate(&data, &ests).is_empty());
+    let added = for_shinjuku.groups.last().unwrap();
+    assert_eq!(added.origin.authority_name.as_deref(), Some("新宿区"));
+
+    // 八王子市 asks for 7 days instead of 10, for its own cases only.
+    let hachioji = def.with_local_rules(
+        &catalog.local_rules_for("change-notification", &["132012".to_owned()]),
+        &|_| None,
+    );
+    data.fields
+        .insert("change_date".into(), json!("2026-04-20"));
+    assert_eq!(def.due_date(&data).unwrap().to_string(), "2026-04-30");
+    assert_eq!(hachioji.due_date(&data).unwrap().to_string(), "2026-04-27");
+    // A filing to both shows the union; the standard deadline stays the filing's own.
+    let both = def.with_local_rules(
+        &catalog.local_rules_for(
+            "change-notification",
+            &["131041".to_owned(), "132012".to_owned()],
+        ),
+        &names,
+    );
+    assert_eq!(both.due_date(&data).unwrap().to_string(), "2026-04-30");
+    assert_eq!(
+        both.local_rules_of,
+        vec!["131041".to_owned(), "132012".to_owned()]
+    );
+}
+
+#[test]
+fn local_rules_problems_point_at_their_own_file() {
+    let def = include_str!("../../../procedures/change-notification/2026-04.toml");
+    let bad = "authority = \"131041\"\nprocedure = \"change-notification\"\nsummary = \"x\"\n\n[[attachments]]\nid = \"photos\"\nlabel = \"写真\"\nrequired_when = { field = \"no_such_field\", includes = \"x\" }\n";
+    let errs = ProcedureCatalog::from_sources([
+        ("procedures/change-notification/2026-04.toml", def),
+        (
+            "procedures/local-rules/131041/change-notification.toml",
+            bad,
+        ),
+    ])
+    .unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(
+        errs[0].file,
+        "procedures/local-rules/131041/change-notification.toml"
+    );
+    assert_eq!(errs[0].line, Some(8));
+    assert!(errs[0].message.contains("no_such_field"));
+
+    let wrong_folder = bad
+        .replace("131041", "131130")
+        .replace("no_such_field", "change_items")
+        .replace("\"x\"", "\"manager\"");
+    let errs = ProcedureCatalog::from_sources([
+        ("procedures/change-notification/2026-04.toml", def),
+        (
+            "procedures/local-rules/131041/change-notification.toml",
+            wrong_folder.as_str(),
+        ),
+    ])
+    .unwrap_err();
+    assert!(
+        errs[0].message.contains("must match its folder"),
+        "{errs:?}"
+    );
+}

@@ -90,6 +90,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             updated_at: now,
             submitted_at: None,
             lock_version: 0,
+            migrated_from: None,
         },
     )
     .await?;

@@ -124,7 +124,10 @@ impl Checker<'_> {
         {
             self.problem(
                 vec![Key("routing"), Key("authority")],
-                format!("routing.authority `{}` is not a valid 地方公共団体コード", r.authority),
+                format!(
+                    "routing.authority `{}` is not a valid 地方公共団体コード",
+                    r.authority
+                ),
             );
         }
         if let Some(c) = &d.fanout.corporation_wide_when {

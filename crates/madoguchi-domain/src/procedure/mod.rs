@@ -21,6 +21,7 @@ mod deadline;
 mod expr;
 mod load;
 mod local_rules;
+mod migrate;
 mod model;
 mod registry_link;
 mod rules;
@@ -33,6 +34,7 @@ pub use deadline::Deadline;
 pub use expr::{EvalError, Expr, Vars};
 pub use load::{LoadError, ProcedureCatalog, parse_definition};
 pub use local_rules::{Annex, AnnexBinding, LocalRules};
+pub use migrate::Migration;
 pub use model::{
     AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
     ProcedureDefinition, ProcedureKind, Repeat, Review, Routing, Rule, Targets,
