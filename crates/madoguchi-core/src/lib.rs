@@ -14,6 +14,7 @@ pub mod config;
 mod error;
 pub mod filings;
 pub mod jobs;
+pub mod local_rules;
 pub mod mail;
 pub mod policy;
 pub mod registry;

@@ -320,12 +320,22 @@ fn local_rules_add_to_their_own_authority_only_and_are_labelled() {
         missing[0].message,
         "事業所の写真（外観・内部）を添付してください（新宿区の独自ルール）。"
     );
+    // The extra fields are checked like standard ones (新宿区 asks for them, optionally).
+    data.fields
+        .insert("shinjuku_contact_phone".into(), json!("03-12"));
     let errors = for_shinjuku.validate(&data, &ests);
     assert!(
         errors
             .iter()
-            .any(|e| e.field == "fields.shinjuku_contact_name" && e.code == "required")
+            .any(|e| e.field == "fields.shinjuku_contact_phone" && e.code == "invalid_format")
     );
+    // An answer to another authority's extra field is unknown to the standard form.
+    assert!(
+        def.validate(&data, &ests)
+            .iter()
+            .any(|e| e.code == "unknown_field")
+    );
+    data.fields.remove("shinjuku_contact_phone");
     assert!(def.validate(&data, &ests).is_empty());
     let added = for_shinjuku.groups.last().unwrap();
     assert_eq!(added.origin.authority_name.as_deref(), Some("新宿区"));

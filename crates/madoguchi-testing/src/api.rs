@@ -53,40 +53,47 @@ impl Api {
         Resp { status, body, text }
     }
 
-    /// Sends a request whose head declares a JSON body of `declared_len` bytes but writes
-    /// only `prefix` of it, then reads the answer with a bounded wait. This is how a client
-    /// meets a server that refuses an oversized body from its Content-Length alone: the
-    /// server answers at once and never reads the rest, so writing the whole body (as
-    /// reqwest does) can end in a broken pipe before the answer is read.
-    pub async fn send_oversized(
-        &self,
-        method: Method,
-        path: &str,
-        declared_len: usize,
-        prefix: &[u8],
-    ) -> Resp {
+    /// Sends a request with an oversized body and reads the answer while the body is still
+    /// being written. A server that refuses an oversized body answers before reading it all
+    /// and then closes; a client that first writes the whole body (as reqwest does) can meet
+    /// a broken pipe or a reset before it reads the answer. Here a writer task sends the body
+    /// in chunks (its errors are expected and ignored) while the answer is read, with a
+    /// bounded wait.
+    pub async fn send_oversized(&self, method: Method, path: &str, body: Vec<u8>) -> Resp {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let host = self
             .base
             .strip_prefix("http://")
-            .expect("plain-HTTP test server");
-        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+            .expect("plain-HTTP test server")
+            .to_owned();
+        let stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .expect("connect");
+        let (mut rd, mut wr) = stream.into_split();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {declared_len}\r\nConnection: close\r\n"
+             Content-Length: {}\r\nConnection: close\r\n",
+            body.len()
         );
         if let Some(t) = &self.token {
             head.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.expect("write head");
-        // The server may already have answered and closed: a failed write is expected.
-        let _ = stream.write_all(prefix).await;
+        let writer = tokio::spawn(async move {
+            if wr.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            for chunk in body.chunks(16 * 1024) {
+                if wr.write_all(chunk).await.is_err() {
+                    return;
+                }
+            }
+        });
         let mut buf = Vec::new();
         let read = async {
             let mut chunk = [0u8; 8192];
             loop {
-                match stream.read(&mut chunk).await {
+                match rd.read(&mut chunk).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 }
@@ -98,6 +105,7 @@ impl Api {
         tokio::time::timeout(std::time::Duration::from_secs(30), read)
             .await
             .expect("the server answered an oversized body within 30 s");
+        writer.abort();
         let text = String::from_utf8_lossy(&buf).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
         let code: u16 = head

@@ -5,6 +5,7 @@
 mod attach;
 mod create;
 mod download;
+mod migrate;
 pub(crate) mod submit;
 mod update;
 pub mod view;
@@ -13,6 +14,7 @@ mod withdraw;
 pub use attach::{detach, link_attachment, upload};
 pub use create::{NewFiling, create};
 pub use download::download;
+pub use migrate::{MigrationOutcome, migrate};
 pub use submit::{SubmitOutcome, submit};
 pub use update::update;
 pub use withdraw::withdraw;

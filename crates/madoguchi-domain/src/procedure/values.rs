@@ -25,11 +25,15 @@ pub(crate) fn is_blank(value: Option<&Value>) -> bool {
 
 /// The message for a required field left blank.
 pub(crate) fn required_message(field: &Field) -> String {
-    match field.kind {
-        FieldKind::Select | FieldKind::MultiSelect | FieldKind::YesNo => {
+    let ask = match field.kind {
+        FieldKind::Select | FieldKind::MultiSelect | FieldKind::YesNo | FieldKind::Weekdays => {
             format!("{}を選択してください。", field.label)
         }
         _ => format!("{}を入力してください。", field.label),
+    };
+    match &field.origin.authority_name {
+        Some(name) => format!("{ask}（{name}の独自ルール）"),
+        None => ask,
     }
 }
 

@@ -252,6 +252,7 @@ pub async fn create(
         procedure_id: f.procedure_id.clone(),
         establishment_ids: f.establishment_ids.clone(),
         data: None,
+        procedure_version: None,
     };
     match filings::create(&s.app, &session.actor, new).await {
         Ok(id) => Ok(Redirect::to(&format!("/filings/{id}/edit?done=created")).into_response()),

@@ -9,6 +9,7 @@ pub mod form;
 pub mod form_view;
 pub(crate) mod home;
 pub mod layout;
+pub(crate) mod local_rules;
 pub(crate) mod oidc;
 pub(crate) mod staff_login;
 

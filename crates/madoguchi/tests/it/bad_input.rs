@@ -126,12 +126,7 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         huge["fields"]["reason"] = json!("あ".repeat(2 * 1024 * 1024));
         let huge = serde_json::to_vec(&json!({ "data": huge })).unwrap();
         let r = p1
-            .send_oversized(
-                Method::PUT,
-                &format!("/api/v1/filings/{fid}"),
-                huge.len(),
-                &huge[..64 * 1024],
-            )
+            .send_oversized(Method::PUT, &format!("/api/v1/filings/{fid}"), huge)
             .await;
         assert_eq!(r.status, 413, "{}", &r.text[..r.text.len().min(200)]);
         assert_eq!(r.body["error"]["code"], "payload_too_large");
