@@ -176,19 +176,39 @@ pub async fn events_of_case(
     )
 }
 
-/// An authority's inbox, newest activity first, optionally limited to one status.
+/// Which open cases by due date: `due_on` within `[from, to]` (either bound optional) and
+/// the case still awaiting the authority or the provider (submitted / returned).
+#[derive(Clone, Debug, Default)]
+pub struct DueFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// An authority's inbox, newest activity first, optionally limited to one status and to open
+/// cases due within a range.
 pub async fn inbox(
     tx: &mut Tx,
     authority_code: &str,
     status: Option<&str>,
+    due: Option<&DueFilter>,
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<CaseListRow>> {
+    let (from, to) = match due {
+        Some(d) => (
+            Some(d.from.clone().unwrap_or_else(|| "0000-01-01".into())),
+            Some(d.to.clone().unwrap_or_else(|| "9999-12-31".into())),
+        ),
+        None => (None, None),
+    };
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseListRow>(
         "SELECT c.id, c.filing_id, c.authority_code, a.name AS authority_name, co.name AS corporation_name,
                 c.procedure_id, c.status, c.reference, c.submitted_at, c.updated_at, c.due_on
          FROM cases c JOIN authorities a ON a.code = c.authority_code JOIN corporations co ON co.id = c.corporation_id
          WHERE c.authority_code = $1 AND (CAST($2 AS TEXT) IS NULL OR c.status = $2)
+           AND (CAST($5 AS TEXT) IS NULL
+                OR (c.due_on >= $5 AND c.due_on <= $6 AND c.status IN ('submitted', 'returned')))
          ORDER BY c.updated_at DESC, c.id DESC LIMIT $3 OFFSET $4")
-        .bind(authority_code).bind(status).bind(limit).bind(offset).fetch_all(c).await)?)
+        .bind(authority_code).bind(status).bind(limit).bind(offset).bind(from).bind(to)
+        .fetch_all(c).await)?)
 }

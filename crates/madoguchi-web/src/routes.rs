@@ -257,6 +257,13 @@ pub fn table() -> Vec<RouteSpec> {
         }),
         spec(
             Method::POST,
+            "/filings/{id}/migrate",
+            Provider,
+            Page,
+            || post(pages::filings::migrate),
+        ),
+        spec(
+            Method::POST,
             "/filings/{id}/withdraw",
             Provider,
             Page,

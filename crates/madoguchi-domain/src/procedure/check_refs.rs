@@ -161,14 +161,11 @@ impl Checker<'_> {
                     .unwrap_or_default()
             })
             .collect();
-        for start in 0..groups.len() {
+        for (start, group) in groups.iter().enumerate() {
             if reaches(&edges, start, start) {
                 self.problem(
                     vec![Key("groups"), Index(start), Key("visible_when")],
-                    format!(
-                        "visibility of group `{}` depends on itself",
-                        groups[start].id
-                    ),
+                    format!("visibility of group `{}` depends on itself", group.id),
                 );
             }
         }

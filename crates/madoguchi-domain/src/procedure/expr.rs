@@ -217,11 +217,10 @@ impl<'a> Vars<'a> {
 /// Identifiers not bound by an enclosing comprehension (`x` in `l.all(x, …)`).
 fn free_variables(e: &IdedExpr, bound: &mut Vec<String>, out: &mut Vec<String>) {
     match &e.expr {
-        AstExpr::Ident(name) => {
-            if !name.starts_with('@') && !bound.contains(name) {
-                out.push(name.clone());
-            }
+        AstExpr::Ident(name) if !name.starts_with('@') && !bound.contains(name) => {
+            out.push(name.clone());
         }
+        AstExpr::Ident(_) => {}
         AstExpr::Call(call) => {
             if let Some(t) = &call.target {
                 free_variables(t, bound, out);
