@@ -414,7 +414,70 @@ fn normalize_phone(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// Full-width form of ASCII digits and hyphens, as people type them on Japanese keyboards.
+    fn widen(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap(),
+                '-' => 'ー',
+                c => c,
+            })
+            .collect()
+    }
+
+    proptest! {
+        /// Published shape: 〒 123-4567. Any 7 digits, typed with or without a hyphen, in
+        /// half- or full-width, normalise to `123-4567` and pass.
+        #[test]
+        fn postal_codes_normalise_and_pass(d in "[0-9]{7}", dash in any::<bool>(), wide in any::<bool>()) {
+            let typed = if dash { format!("{}-{}", &d[..3], &d[3..]) } else { d.clone() };
+            let typed = if wide { widen(&typed) } else { typed };
+            let v = normalize_value(FieldKind::PostalCode, &json!(typed)).unwrap_or(json!(typed));
+            let s = v.as_str().unwrap();
+            prop_assert_eq!(s, format!("{}-{}", &d[..3], &d[3..]));
+            prop_assert!(is_postal_code(s));
+        }
+
+        /// Any other digit count is refused.
+        #[test]
+        fn wrong_postal_lengths_fail(d in "[0-9]{1,12}") {
+            prop_assume!(d.len() != 7);
+            prop_assert!(!is_postal_code(&d));
+        }
+
+        /// 10–11 digit numbers in any of the usual shapes (03(1234)5678, ０３－…) keep their
+        /// digits and pass; fewer or more digits fail.
+        #[test]
+        fn phone_numbers_keep_their_digits(d in "0[0-9]{9,10}", cut in 1usize..5, parens in any::<bool>(), wide in any::<bool>()) {
+            let (a, b) = d.split_at(cut.min(d.len() - 5) + 1);
+            let (b, c) = b.split_at(4.min(b.len() - 1));
+            let typed = if parens { format!("{a}({b}){c}") } else { format!("{a}-{b}-{c}") };
+            let typed = if wide { widen(&typed) } else { typed };
+            let v = normalize_value(FieldKind::Phone, &json!(typed)).unwrap_or(json!(typed));
+            let s = v.as_str().unwrap();
+            prop_assert!(is_phone(s), "{} → {}", typed, s);
+            prop_assert_eq!(s.replace('-', ""), d);
+        }
+
+        #[test]
+        fn short_or_long_phone_numbers_fail(d in "[0-9]{1,9}|[0-9]{12,15}") {
+            prop_assert!(!is_phone(&d));
+        }
+
+        /// A time range normalises to `HH:MM-HH:MM` and parses back to the same minutes.
+        #[test]
+        fn time_ranges_round_trip(s in 0u32..1439, len in 1u32..600, wide in any::<bool>()) {
+            let e = (s + len).min(1440);
+            let fmt = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+            let typed = format!("{}～{}", fmt(s), fmt(e));
+            let typed = if wide { widen(&typed) } else { typed };
+            let v = normalize_value(FieldKind::TimeRange, &json!(typed)).unwrap();
+            prop_assert_eq!(parse_time_range(v.as_str().unwrap()), Some((s, e)));
+        }
+    }
 
     #[test]
     fn time_ranges() {
