@@ -15,6 +15,7 @@ mod error;
 pub mod filings;
 pub mod jobs;
 pub mod ledger;
+pub mod local_rules;
 pub mod mail;
 pub mod policy;
 pub mod registry;

@@ -20,6 +20,8 @@ pub struct CaseRow {
     pub submitted_at: i64,
     pub updated_at: i64,
     pub decided_at: Option<i64>,
+    /// Due date (`YYYY-MM-DD`) from the procedure's deadline or the authority's own.
+    pub due_on: Option<String>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -53,29 +55,30 @@ pub struct CaseListRow {
     pub reference: String,
     pub submitted_at: i64,
     pub updated_at: i64,
+    pub due_on: Option<String>,
 }
 
 pub async fn insert_case(tx: &mut Tx, r: &CaseRow) -> DbResult<()> {
     with_conn!(tx, c => sqlx::query(
-        "INSERT INTO cases (id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        "INSERT INTO cases (id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
         .bind(&r.id).bind(&r.filing_id).bind(&r.corporation_id).bind(&r.authority_code).bind(&r.procedure_id)
         .bind(&r.status).bind(&r.current_version_id).bind(&r.reference).bind(&r.assignee_id)
-        .bind(r.submitted_at).bind(r.updated_at).bind(r.decided_at)
+        .bind(r.submitted_at).bind(r.updated_at).bind(r.decided_at).bind(&r.due_on)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get_case(tx: &mut Tx, id: &str) -> DbResult<CaseRow> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseRow>(
-        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at
+        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on
          FROM cases WHERE id = $1")
         .bind(id).fetch_one(c).await)?)
 }
 
 pub async fn cases_of_filing(tx: &mut Tx, filing_id: &str) -> DbResult<Vec<CaseRow>> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseRow>(
-        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at
+        "SELECT id, filing_id, corporation_id, authority_code, procedure_id, status, current_version_id, reference, assignee_id, submitted_at, updated_at, decided_at, due_on
          FROM cases WHERE filing_id = $1 ORDER BY authority_code")
         .bind(filing_id).fetch_all(c).await)?)
 }
@@ -173,19 +176,39 @@ pub async fn events_of_case(
     )
 }
 
-/// An authority's inbox, newest activity first, optionally limited to one status.
+/// Which open cases by due date: `due_on` within `[from, to]` (either bound optional) and
+/// the case still awaiting the authority or the provider (submitted / returned).
+#[derive(Clone, Debug, Default)]
+pub struct DueFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// An authority's inbox, newest activity first, optionally limited to one status and to open
+/// cases due within a range.
 pub async fn inbox(
     tx: &mut Tx,
     authority_code: &str,
     status: Option<&str>,
+    due: Option<&DueFilter>,
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<CaseListRow>> {
+    let (from, to) = match due {
+        Some(d) => (
+            Some(d.from.clone().unwrap_or_else(|| "0000-01-01".into())),
+            Some(d.to.clone().unwrap_or_else(|| "9999-12-31".into())),
+        ),
+        None => (None, None),
+    };
     Ok(with_conn!(tx, c => sqlx::query_as::<_, CaseListRow>(
         "SELECT c.id, c.filing_id, c.authority_code, a.name AS authority_name, co.name AS corporation_name,
-                c.procedure_id, c.status, c.reference, c.submitted_at, c.updated_at
+                c.procedure_id, c.status, c.reference, c.submitted_at, c.updated_at, c.due_on
          FROM cases c JOIN authorities a ON a.code = c.authority_code JOIN corporations co ON co.id = c.corporation_id
          WHERE c.authority_code = $1 AND (CAST($2 AS TEXT) IS NULL OR c.status = $2)
+           AND (CAST($5 AS TEXT) IS NULL
+                OR (c.due_on >= $5 AND c.due_on <= $6 AND c.status IN ('submitted', 'returned')))
          ORDER BY c.updated_at DESC, c.id DESC LIMIT $3 OFFSET $4")
-        .bind(authority_code).bind(status).bind(limit).bind(offset).fetch_all(c).await)?)
+        .bind(authority_code).bind(status).bind(limit).bind(offset).bind(from).bind(to)
+        .fetch_all(c).await)?)
 }

@@ -21,6 +21,8 @@ pub struct FilingRow {
     pub submitted_at: Option<i64>,
     /// Incremented by every write; guards against lost updates.
     pub lock_version: i64,
+    /// The form version this draft was moved from (its new fields are marked).
+    pub migrated_from: Option<String>,
 }
 
 /// One immutable snapshot of what was submitted.
@@ -51,7 +53,7 @@ pub async fn insert_filing(tx: &mut Tx, f: &FilingRow) -> DbResult<()> {
 
 pub async fn get_filing(tx: &mut Tx, id: &str) -> DbResult<FilingRow> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, FilingRow>(
-        "SELECT id, corporation_id, procedure_id, procedure_version, status, data, reference, created_by, created_at, updated_at, submitted_at, lock_version
+        "SELECT id, corporation_id, procedure_id, procedure_version, status, data, reference, created_by, created_at, updated_at, submitted_at, lock_version, migrated_from
          FROM filings WHERE id = $1")
         .bind(id).fetch_one(c).await)?)
 }
@@ -63,7 +65,7 @@ pub async fn list_filings_of(
     limit: i64,
 ) -> DbResult<Vec<FilingRow>> {
     Ok(with_conn!(tx, c => sqlx::query_as::<_, FilingRow>(
-        "SELECT id, corporation_id, procedure_id, procedure_version, status, data, reference, created_by, created_at, updated_at, submitted_at, lock_version
+        "SELECT id, corporation_id, procedure_id, procedure_version, status, data, reference, created_by, created_at, updated_at, submitted_at, lock_version, migrated_from
          FROM filings WHERE corporation_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2")
         .bind(corporation_id).bind(limit).fetch_all(c).await)?)
 }
@@ -79,6 +81,30 @@ pub async fn update_filing_data(
     let res = with_conn!(tx, c => sqlx::query(
         "UPDATE filings SET data = $1, updated_at = $2, lock_version = lock_version + 1 WHERE id = $3 AND lock_version = $4")
         .bind(data).bind(now).bind(id).bind(expected_lock).execute(c).await.map(|r| r.rows_affected()))?;
+    if res == 0 {
+        return Err(DbError::Conflict {
+            constraint: "filings.lock_version".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Moves a draft to another form version with its carried-over answers.
+pub async fn migrate_version(
+    tx: &mut Tx,
+    id: &str,
+    version: &str,
+    data: &str,
+    migrated_from: &str,
+    expected_lock: i64,
+    now: i64,
+) -> DbResult<()> {
+    let res = with_conn!(tx, c => sqlx::query(
+        "UPDATE filings SET procedure_version = $1, data = $2, migrated_from = $3, updated_at = $4,
+                lock_version = lock_version + 1
+         WHERE id = $5 AND lock_version = $6 AND status = 'draft'")
+        .bind(version).bind(data).bind(migrated_from).bind(now).bind(id).bind(expected_lock)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     if res == 0 {
         return Err(DbError::Conflict {
             constraint: "filings.lock_version".into(),

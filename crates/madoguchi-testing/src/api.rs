@@ -53,6 +53,73 @@ impl Api {
         Resp { status, body, text }
     }
 
+    /// Sends a request with an oversized body and reads the answer while the body is still
+    /// being written. A server that refuses an oversized body answers before reading it all
+    /// and then closes; a client that first writes the whole body (as reqwest does) can meet
+    /// a broken pipe or a reset before it reads the answer. Here a writer task sends the body
+    /// in chunks (its errors are expected and ignored) while the answer is read, with a
+    /// bounded wait.
+    pub async fn send_oversized(&self, method: Method, path: &str, body: Vec<u8>) -> Resp {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self
+            .base
+            .strip_prefix("http://")
+            .expect("plain-HTTP test server")
+            .to_owned();
+        let stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .expect("connect");
+        let (mut rd, mut wr) = stream.into_split();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        if let Some(t) = &self.token {
+            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        head.push_str("\r\n");
+        let writer = tokio::spawn(async move {
+            if wr.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            for chunk in body.chunks(16 * 1024) {
+                if wr.write_all(chunk).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let mut buf = Vec::new();
+        let read = async {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match rd.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+                if response_complete(&buf) {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("the server answered an oversized body within 30 s");
+        writer.abort();
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        let code: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("status code");
+        Resp {
+            status: StatusCode::from_u16(code).expect("status"),
+            body: serde_json::from_str(body).unwrap_or(Value::Null),
+            text: body.to_owned(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.request(Method::GET, path, None, &[]).await
     }
@@ -114,4 +181,17 @@ impl Api {
             text,
         }
     }
+}
+
+/// Whether `buf` holds a whole HTTP/1.1 answer with a Content-Length body.
+fn response_complete(buf: &[u8]) -> bool {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    len.is_some_and(|len| buf.len() >= end + 4 + len)
 }

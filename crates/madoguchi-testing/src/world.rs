@@ -548,7 +548,7 @@ impl World {
             NewFiling {
                 procedure_id: procedure_id.into(),
                 establishment_ids: ests.clone(),
-                data: None,
+                ..NewFiling::default()
             },
         )
         .await

@@ -150,6 +150,30 @@ pub fn table() -> Vec<RouteSpec> {
         ),
         spec(
             Method::POST,
+            "/api/v1/filings/{id}/migrate",
+            Provider,
+            Api,
+            || post(api::filings::migrate_filing),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/local-rules",
+            Public,
+            Api,
+            || get(api::local_rules::list_local_rules),
+        ),
+        spec(Method::GET, "/local-rules", Public, Page, || {
+            get(pages::local_rules::index)
+        }),
+        spec(
+            Method::GET,
+            "/authorities/{code}/local-rules",
+            Public,
+            Page,
+            || get(pages::local_rules::authority),
+        ),
+        spec(
+            Method::POST,
             "/api/v1/filings/{id}/withdraw",
             Provider,
             Api,
@@ -342,6 +366,13 @@ pub fn table() -> Vec<RouteSpec> {
         spec(Method::POST, "/filings/{id}/submit", Provider, Page, || {
             post(pages::filings::submit)
         }),
+        spec(
+            Method::POST,
+            "/filings/{id}/migrate",
+            Provider,
+            Page,
+            || post(pages::filings::migrate),
+        ),
         spec(
             Method::POST,
             "/filings/{id}/withdraw",

@@ -88,6 +88,11 @@ pub enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     PrintConfig,
+    /// Benchmarks that generate their own data and print a table (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Serve the development OpenID provider alone (demos and tests only, never production):
     /// demo GビズID accounts to pick, for the `[oidc]` client of the configuration.
     DevIdp {
@@ -97,6 +102,19 @@ pub enum Command {
         /// Issuer identifier to announce. Default: http://<addr>
         #[arg(long)]
         issuer: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Load many procedure definitions and validate many filings against them.
+    Procedures {
+        #[arg(long, default_value_t = 1000)]
+        definitions: usize,
+        #[arg(long, default_value_t = 10_000)]
+        filings: usize,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
 }
 
@@ -345,6 +363,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportCommand::Cases(a) => (madoguchi_core::ledger::export::ExportKind::Cases, a),
             };
             return crate::ledger::export(&app, kind, args).await;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Procedures {
+                    definitions,
+                    filings,
+                    rounds,
+                },
+        } => {
+            crate::bench::procedures::run(definitions, filings, rounds)?;
         }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);

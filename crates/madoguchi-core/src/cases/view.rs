@@ -23,16 +23,60 @@ pub struct InboxItem {
     pub corporation_name: String,
     pub submitted_at: String,
     pub updated_at: String,
+    /// Due date by this authority's deadline (`YYYY-MM-DD`).
+    pub due_on: Option<String>,
+    /// `overdue` or `due_soon` (within 7 days) for open cases; absent otherwise.
+    pub due_state: Option<String>,
 }
 
-/// The inbox of the actor's authority, newest activity first; `status` filters.
+/// How many days ahead "due soon" looks.
+pub const DUE_SOON_DAYS: u64 = 7;
+
+/// `overdue` / `due_soon` for an open case with a due date, as of `today`.
+pub fn due_state(status: &str, due_on: Option<&str>, today: chrono::NaiveDate) -> Option<String> {
+    let due = chrono::NaiveDate::parse_from_str(due_on?, "%Y-%m-%d").ok()?;
+    if !matches!(status, "submitted" | "returned") {
+        return None;
+    }
+    if due < today {
+        Some("overdue".into())
+    } else if due <= today + chrono::Days::new(DUE_SOON_DAYS) {
+        Some("due_soon".into())
+    } else {
+        None
+    }
+}
+
+/// The inbox of the actor's authority, newest activity first; `status` filters, and `due`
+/// (`overdue` / `due_soon`) keeps open cases past their due date or due within 7 days.
 pub async fn inbox(
     app: &App,
     actor: &Actor,
     status: Option<&str>,
+    due: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> CoreResult<Vec<InboxItem>> {
+    let today = crate::clock::today_jst(app.clock.as_ref());
+    let fmt = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let due_filter = match due {
+        None | Some("") => None,
+        Some("overdue") => Some(cases::DueFilter {
+            from: None,
+            to: today.pred_opt().map(fmt),
+        }),
+        Some("due_soon") => Some(cases::DueFilter {
+            from: Some(fmt(today)),
+            to: Some(fmt(today + chrono::Days::new(DUE_SOON_DAYS))),
+        }),
+        Some(_) => {
+            return Err(CoreError::field(
+                "due",
+                "invalid",
+                "期限は overdue（期限切れ）又は due_soon（7日以内）を指定してください。",
+            ));
+        }
+    };
     let authority = actor.require_authority_staff()?;
     if let Some(s) = status
         && madoguchi_domain::case::CaseStatus::parse(s).is_none()
@@ -48,6 +92,7 @@ pub async fn inbox(
         &mut tx,
         authority,
         status,
+        due_filter.as_ref(),
         limit.clamp(1, 200),
         offset.max(0),
     )
@@ -61,6 +106,8 @@ pub async fn inbox(
                 .latest(&r.procedure_id)
                 .map(|d| d.title.clone())
                 .unwrap_or(r.procedure_id.clone()),
+            due_state: due_state(&r.status, r.due_on.as_deref(), today),
+            due_on: r.due_on,
             id: r.id,
             reference: r.reference,
             status: r.status,
@@ -112,6 +159,24 @@ pub struct CaseView {
     pub events: Vec<EventView>,
     pub submitted_at: String,
     pub decided_at: Option<String>,
+    /// Due date by this authority's deadline, and how the deadline is said.
+    pub due_on: Option<String>,
+    pub due_state: Option<String>,
+    pub deadline_label: Option<String>,
+    /// This authority's form number (its own when its local rules set one).
+    pub form_number: String,
+    /// The documents this authority requires for these answers (its local rules included),
+    /// with whether the version under review carries one.
+    pub checklist: Vec<ChecklistItem>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ChecklistItem {
+    pub requirement_id: String,
+    pub label: String,
+    pub present: bool,
+    /// Set when the requirement comes from this authority's local rules.
+    pub local_rule: bool,
 }
 
 /// One case for its authority's staff; `version_no` picks an earlier version to look at.
@@ -190,7 +255,28 @@ pub async fn get(
         });
     }
     tx.commit().await?;
+    let rules = app
+        .catalog
+        .local_rules_for(&def.id, std::slice::from_ref(&c.authority_code));
+    let own = def.with_local_rules(&rules, &|_| Some(authority.name.clone()));
+    let answers: madoguchi_domain::procedure::FilingData = serde_json::from_str(&version.data)?;
+    let checklist = own
+        .required_attachments(&answers)
+        .into_iter()
+        .map(|a| ChecklistItem {
+            requirement_id: a.id.clone(),
+            label: a.label.clone(),
+            present: atts.iter().any(|x| x.requirement_id == a.id),
+            local_rule: !a.origin.is_standard(),
+        })
+        .collect();
+    let today = crate::clock::today_jst(app.clock.as_ref());
     Ok(CaseView {
+        due_state: due_state(&c.status, c.due_on.as_deref(), today),
+        due_on: c.due_on,
+        deadline_label: own.deadline.as_ref().map(|d| d.label.clone()),
+        form_number: own.form_number.clone(),
+        checklist,
         id: c.id,
         filing_id: c.filing_id,
         reference: c.reference,

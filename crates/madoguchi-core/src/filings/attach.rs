@@ -90,7 +90,12 @@ pub async fn link_attachment(
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let f = load_own(&mut tx, actor, filing_id).await?;
-    let def = definition_of(app, &f)?;
+    let standard = definition_of(app, &f)?;
+    // Requirements include those of every addressee's local rules.
+    let data = super::parse_data(&f.data)?;
+    let ests = madoguchi_db::filings::filing_establishments(&mut tx, filing_id).await?;
+    let to = super::addressees(app, &mut tx, &f, standard, &data, &ests).await?;
+    let def = to.merged(app, standard);
     if def.attachment(requirement_id).is_none() {
         return Err(CoreError::field(
             "requirement_id",

@@ -20,12 +20,31 @@ pub struct NewFiling {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: Option<FilingData>,
+    /// A form version other than the latest (during a changeover, authorities accept the
+    /// previous form); absent = the latest.
+    #[serde(default)]
+    pub procedure_version: Option<String>,
 }
 
 /// Creates a draft filing; returns its id.
 pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<String> {
     let corp = actor.require_provider()?.to_string();
-    let def = app.catalog.latest(new.procedure_id.trim()).ok_or_else(|| {
+    let id = new.procedure_id.trim();
+    let def = match new.procedure_version.as_deref() {
+        None => app.catalog.latest(id),
+        Some(v) => app.catalog.get(id, v).or_else(|| {
+            // An unknown version of a known procedure is its own error.
+            app.catalog.latest(id).and(None)
+        }),
+    };
+    if def.is_none() && new.procedure_version.is_some() && app.catalog.latest(id).is_some() {
+        return Err(CoreError::field(
+            "procedure_version",
+            "unknown_version",
+            "指定された様式の版はありません。版を指定せずに作成すると最新の様式になります。",
+        ));
+    }
+    let def = def.ok_or_else(|| {
         CoreError::field(
             "procedure_id",
             "unknown_procedure",
@@ -90,6 +109,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             updated_at: now,
             submitted_at: None,
             lock_version: 0,
+            migrated_from: None,
         },
     )
     .await?;

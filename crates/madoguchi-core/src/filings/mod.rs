@@ -5,6 +5,7 @@
 mod attach;
 mod create;
 mod download;
+mod migrate;
 pub(crate) mod submit;
 mod update;
 pub mod view;
@@ -13,12 +14,16 @@ mod withdraw;
 pub use attach::{detach, link_attachment, upload};
 pub use create::{NewFiling, create};
 pub use download::download;
+pub use migrate::{MigrationOutcome, migrate};
 pub use submit::{SubmitOutcome, submit};
 pub use update::update;
 pub use withdraw::withdraw;
 
+use std::collections::BTreeMap;
+
 use madoguchi_db::filings::FilingRow;
-use madoguchi_db::{DbError, Tx, filings};
+use madoguchi_db::registry::DesignationRow;
+use madoguchi_db::{DbError, Tx, filings, registry};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 
 use crate::{Actor, App, CoreError, CoreResult};
@@ -47,6 +52,93 @@ pub(crate) fn definition_of<'a>(
                 f.procedure_id, f.procedure_version
             ))
         })
+}
+
+/// The authorities a filing goes to, with the designations concerned and their names.
+pub(crate) struct Addressees {
+    pub by_authority: BTreeMap<String, Vec<DesignationRow>>,
+    pub names: BTreeMap<String, String>,
+}
+
+impl Addressees {
+    pub fn codes(&self) -> Vec<String> {
+        self.by_authority.keys().cloned().collect()
+    }
+
+    /// The definition with the local rules of every authority concerned, each
+    /// addition labelled with its authority's name.
+    pub fn merged(&self, app: &App, def: &ProcedureDefinition) -> ProcedureDefinition {
+        let rules = app.catalog.local_rules_for(&def.id, &self.codes());
+        def.with_local_rules(&rules, &|c| self.names.get(c).cloned())
+    }
+
+    /// The due date of this authority's case (`YYYY-MM-DD`), from its own
+    /// deadline (local rules) or the procedure's.
+    pub fn due_on(
+        &self,
+        app: &App,
+        def: &ProcedureDefinition,
+        data: &FilingData,
+        authority: &str,
+    ) -> Option<String> {
+        let rules = app
+            .catalog
+            .local_rules_for(&def.id, &[authority.to_owned()]);
+        let own = def.with_local_rules(&rules, &|c| self.names.get(c).cloned());
+        own.due_date(data).map(|d| d.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// Who a filing goes to: the authority fixed by the procedure (`[routing]`), or every
+/// authority that designated an establishment concerned (all the corporation's when the
+/// change is corporation-wide), grouped by authority.
+pub(crate) async fn addressees(
+    _app: &App,
+    tx: &mut Tx,
+    f: &FilingRow,
+    def: &ProcedureDefinition,
+    data: &FilingData,
+    ests: &[String],
+) -> CoreResult<Addressees> {
+    let mut by_authority: BTreeMap<String, Vec<DesignationRow>> = BTreeMap::new();
+    if let Some(routing) = &def.routing {
+        by_authority.insert(routing.authority.clone(), Vec::new());
+    } else {
+        let designations = if def.is_corporation_wide(data) {
+            registry::designations_of_corporation(tx, &f.corporation_id).await?
+        } else {
+            let mut all = Vec::new();
+            for e in ests {
+                all.extend(registry::designations_of_establishment(tx, e).await?);
+            }
+            all
+        };
+        for d in designations {
+            by_authority
+                .entry(d.authority_code.clone())
+                .or_default()
+                .push(d);
+        }
+    }
+    let mut names = BTreeMap::new();
+    for code in by_authority.keys() {
+        match registry::get_authority(tx, code).await {
+            Ok(a) => {
+                names.insert(code.clone(), a.name);
+            }
+            Err(DbError::NotFound) => {
+                return Err(CoreError::Internal(format!(
+                    "authority {code} of procedure {} is not in the registry",
+                    def.id
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Addressees {
+        by_authority,
+        names,
+    })
 }
 
 pub(crate) fn parse_data(text: &str) -> CoreResult<FilingData> {

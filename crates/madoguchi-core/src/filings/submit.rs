@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use madoguchi_db::cases::{CaseEventRow, CaseRow};
 use madoguchi_db::filings::{FilingRow, FilingVersionRow};
-use madoguchi_db::registry::DesignationRow;
 use madoguchi_db::{Tx, attachments, cases, filings, new_id, registry, users};
 use madoguchi_domain::case::{CaseAction, CaseStatus, FilingStatus};
 use madoguchi_domain::procedure::ProcedureDefinition;
@@ -67,8 +66,11 @@ pub async fn submit(
     let ests = filings::filing_establishments(&mut tx, filing_id).await?;
     let linked = attachments::of_filing(&mut tx, filing_id).await?;
     let present: Vec<String> = linked.iter().map(|a| a.requirement_id.clone()).collect();
-    let mut errors = def.validate(&data, &ests);
-    errors.extend(def.missing_attachments(&data, &present));
+    // The union of what every authority concerned asks (their local rules included).
+    let to = super::addressees(app, &mut tx, &f, def, &data, &ests).await?;
+    let merged = to.merged(app, def);
+    let mut errors = merged.validate(&data, &ests);
+    errors.extend(merged.missing_attachments(&data, &present));
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
@@ -91,7 +93,7 @@ pub async fn submit(
     .await?;
     let case_ids = match FilingStatus::parse(&f.status) {
         Some(FilingStatus::Draft) => {
-            first_submission(app, &mut tx, actor, &f, def, &data, &ests, &version_id, now).await?
+            first_submission(app, &mut tx, actor, &f, def, &data, to, &version_id, now).await?
         }
         Some(FilingStatus::Submitted) => {
             resubmission(app, &mut tx, actor, &f, def, &version_id, now).await?
@@ -125,33 +127,6 @@ pub async fn submit(
     })
 }
 
-/// Designations the filing concerns, grouped by designating authority.
-async fn fan_out(
-    tx: &mut Tx,
-    f: &FilingRow,
-    def: &ProcedureDefinition,
-    data: &madoguchi_domain::procedure::FilingData,
-    ests: &[String],
-) -> CoreResult<BTreeMap<String, Vec<DesignationRow>>> {
-    let designations = if def.is_corporation_wide(data) {
-        registry::designations_of_corporation(tx, &f.corporation_id).await?
-    } else {
-        let mut all = Vec::new();
-        for e in ests {
-            all.extend(registry::designations_of_establishment(tx, e).await?);
-        }
-        all
-    };
-    let mut by_authority: BTreeMap<String, Vec<DesignationRow>> = BTreeMap::new();
-    for d in designations {
-        by_authority
-            .entry(d.authority_code.clone())
-            .or_default()
-            .push(d);
-    }
-    Ok(by_authority)
-}
-
 async fn first_submission(
     app: &App,
     tx: &mut Tx,
@@ -159,11 +134,16 @@ async fn first_submission(
     f: &FilingRow,
     def: &ProcedureDefinition,
     data: &madoguchi_domain::procedure::FilingData,
-    ests: &[String],
+    to: super::Addressees,
     version_id: &str,
     now: i64,
 ) -> CoreResult<Vec<String>> {
-    let groups = fan_out(tx, f, def, data, ests).await?;
+    let due: BTreeMap<String, Option<String>> = to
+        .by_authority
+        .keys()
+        .map(|code| (code.clone(), to.due_on(app, def, data, code)))
+        .collect();
+    let groups = to.by_authority;
     if groups.is_empty() {
         return Err(CoreError::field(
             "establishment_ids",
@@ -196,6 +176,7 @@ async fn first_submission(
                 submitted_at: now,
                 updated_at: now,
                 decided_at: None,
+                due_on: due.get(&authority_code).cloned().flatten(),
             },
         )
         .await?;

@@ -34,9 +34,12 @@ pub async fn update(
             "提出済みの届出は、差戻しを受けたときだけ修正できます。".into(),
         ));
     }
-    let def = definition_of(app, &f)?;
+    let standard = definition_of(app, &f)?;
     let ids = filings::filing_establishments(&mut tx, filing_id).await?;
     data.establishments.retain(|k, _| ids.contains(k));
+    // The form includes the local rules of every authority the filing goes to.
+    let to = super::addressees(app, &mut tx, &f, standard, &data, &ids).await?;
+    let def = &to.merged(app, standard);
     super::create::reject_unknown(def, &data, &ids)?;
     def.normalize(&mut data);
     let lock = expected_lock.unwrap_or(f.lock_version);

@@ -59,7 +59,24 @@ pub struct CaseSummary {
     pub version_no: i64,
     pub submitted_at: String,
     pub decided_at: Option<String>,
+    /// Due date (`YYYY-MM-DD`) by this authority's deadline.
+    pub due_on: Option<String>,
     pub events: Vec<EventView>,
+}
+
+/// One authority the filing goes (or went) to, with what it asks.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AddresseeView {
+    pub authority_code: String,
+    pub authority_name: String,
+    /// The authority's form number (its own when its local rules set one).
+    pub form_number: String,
+    /// How the deadline is said (変更後10日以内), when the procedure has one.
+    pub deadline_label: Option<String>,
+    /// Due date by this authority's deadline, once the date it counts from is answered.
+    pub due_on: Option<String>,
+    /// Whether this authority adds its own items (独自ルール).
+    pub has_local_rules: bool,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -108,6 +125,12 @@ pub struct FilingView {
     pub versions: Vec<VersionSummary>,
     /// What still stops submission (missing or invalid answers, missing attachments).
     pub problems: Vec<Problem>,
+    /// The authorities concerned, with their deadlines and local rules.
+    pub addressees: Vec<AddresseeView>,
+    /// A newer form version a draft can move to (`POST …/migrate`).
+    pub newer_version: Option<String>,
+    /// Fields new in this form version since the version the draft was moved from.
+    pub new_fields: Vec<String>,
 }
 
 /// The provider's view of one of its filings.
@@ -128,6 +151,37 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
     }
     let linked = attachments::of_filing(&mut tx, filing_id).await?;
     let present: Vec<String> = linked.iter().map(|a| a.requirement_id.clone()).collect();
+    let to = super::addressees(app, &mut tx, &f, def, &data, &est_ids).await?;
+    let addressees = to
+        .codes()
+        .iter()
+        .map(|code| {
+            let rules = app
+                .catalog
+                .local_rules_for(&def.id, std::slice::from_ref(code));
+            let own = def.with_local_rules(&rules, &|_| None);
+            AddresseeView {
+                authority_code: code.clone(),
+                authority_name: to.names.get(code).cloned().unwrap_or_default(),
+                form_number: own.form_number.clone(),
+                deadline_label: own.deadline.as_ref().map(|d| d.label.clone()),
+                due_on: to.due_on(app, def, &data, code),
+                has_local_rules: !rules.is_empty(),
+            }
+        })
+        .collect();
+    let newer_version = app
+        .catalog
+        .latest(&f.procedure_id)
+        .filter(|l| f.status == "draft" && l.version > f.procedure_version)
+        .map(|l| l.version.clone());
+    let new_fields = f
+        .migrated_from
+        .as_deref()
+        .and_then(|v| app.catalog.get(&f.procedure_id, v))
+        .map(|old| def.fields_new_since(old))
+        .unwrap_or_default();
+    let def = &to.merged(app, def);
     let mut problems: Vec<Problem> = def
         .validate(&data, &est_ids)
         .into_iter()
@@ -153,6 +207,7 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
             reference: c.reference,
             submitted_at: format_ms_jst(c.submitted_at),
             decided_at: c.decided_at.map(format_ms_jst),
+            due_on: c.due_on,
             events,
         });
     }
@@ -191,6 +246,9 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
             })
             .collect(),
         problems,
+        addressees,
+        newer_version,
+        new_fields,
     })
 }
 

@@ -83,7 +83,7 @@ async fn refused_uploads_store_nothing_and_filings_have_a_total_limit() {
         NewFiling {
             procedure_id: "change-notification".into(),
             establishment_ids: vec![est[0].id.clone()],
-            data: None,
+            ..NewFiling::default()
         },
     )
     .await

@@ -24,11 +24,11 @@ impl ProcedureDefinition {
             .into_iter()
             .filter(|a| !present.contains(&a.id))
             .map(|a| {
-                FieldError::new(
-                    format!("attachments.{}", a.id),
-                    "required",
-                    format!("{}を添付してください。", a.label),
-                )
+                let message = match &a.origin.authority_name {
+                    Some(name) => format!("{}を添付してください（{name}の独自ルール）。", a.label),
+                    None => format!("{}を添付してください。", a.label),
+                };
+                FieldError::new(format!("attachments.{}", a.id), "required", message)
             })
             .collect()
     }

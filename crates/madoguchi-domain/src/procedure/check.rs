@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Field, FieldKind, ProcedureDefinition};
+use super::model::{Field, ProcedureDefinition};
 
 /// One step of a path into the definition document.
 #[derive(Clone, Copy, Debug)]
@@ -34,8 +34,12 @@ pub(crate) fn check_definition(def: &ProcedureDefinition, file: &str) -> Vec<Pro
     };
     c.header(file);
     c.groups();
+    for gi in 0..def.groups.len() {
+        c.group_extras(gi);
+    }
     c.attachments();
     c.cycles();
+    c.definition_extras();
     c.problems
 }
 
@@ -108,11 +112,22 @@ impl Checker<'_> {
         self.not_empty(&d.title, vec![Key("title")], "title");
         self.not_empty(&d.form_number, vec![Key("form_number")], "form_number");
         if let Some(max) = d.targets.max_establishments
-            && (max < d.targets.min_establishments || max == 0)
+            && max < d.targets.min_establishments
         {
             self.problem(
                 vec![Key("targets")],
-                format!("targets: max_establishments {max} must be ≥ 1 and ≥ min_establishments"),
+                format!("targets: max_establishments {max} must be ≥ min_establishments"),
+            );
+        }
+        if let Some(r) = &d.routing
+            && crate::ids::LocalGovCode::parse(&r.authority).is_err()
+        {
+            self.problem(
+                vec![Key("routing"), Key("authority")],
+                format!(
+                    "routing.authority `{}` is not a valid 地方公共団体コード",
+                    r.authority
+                ),
             );
         }
         if let Some(c) = &d.fanout.corporation_wide_when {
@@ -206,10 +221,10 @@ impl Checker<'_> {
                 ),
             );
         }
-        if f.unit.is_some() && f.kind != FieldKind::Integer {
+        if f.unit.is_some() && !f.kind.is_numeric() {
             self.problem(
                 at("unit"),
-                format!("unit of field `{}` needs kind integer", f.id),
+                format!("unit of field `{}` needs kind integer or number", f.id),
             );
         }
         if let Some(c) = &f.required_when {

@@ -2,11 +2,10 @@
 //! field, which values), registry bindings (scope and value shape) and cycles
 //! in group visibility.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::check::{Checker, Seg};
+use super::check_exprs::Want;
 use super::condition::Condition;
 use super::model::{Field, FieldKind};
 use crate::registry::{RegistryKey, RegistryScope, RegistryValueKind, value_kind_of};
@@ -70,19 +69,25 @@ impl Checker<'_> {
     /// A condition must name an existing top-level field and compare it with
     /// values that field can take.
     pub(super) fn condition(&mut self, c: &Condition, path: Vec<Seg>) {
-        let name = c.field();
+        let Some(name) = c.field() else {
+            if let Condition::Expr(e) = c {
+                self.expr(e, None, Want::Bool, path);
+            }
+            return;
+        };
         let Some((group, field)) = self.def.field(name) else {
             self.problem(path, format!("condition refers to unknown field `{name}`"));
             return;
         };
-        if group.per_establishment {
-            self.problem(path, format!("condition refers to `{name}` in per-establishment group `{}`; only top-level fields may be used", group.id));
+        if group.per_establishment || group.repeat.is_some() {
+            self.problem(path, format!("condition refers to `{name}` in {} group `{}`; only top-level fields may be used", if group.per_establishment { "per-establishment" } else { "repeating" }, group.id));
             return;
         }
         let known = |v: &str| field.options.iter().any(|o| o.value == v);
         let listed: Vec<&str> = match c {
             Condition::Includes { value, .. } => vec![value.as_str()],
             Condition::AnyOf { values, .. } => values.iter().map(String::as_str).collect(),
+            Condition::Expr(_) => return,
             Condition::Equals { value, .. } => {
                 let fits = match (field.kind, value) {
                     (FieldKind::Select, Value::String(s)) => known(s),
@@ -137,35 +142,47 @@ impl Checker<'_> {
     /// never on itself, directly or through others.
     pub(super) fn cycles(&mut self) {
         let groups = &self.def.groups;
-        let depends_on: BTreeMap<usize, usize> = groups
+        let group_of = |name: &str| {
+            groups
+                .iter()
+                .position(|g| g.id == name && g.repeat.is_some())
+                .or_else(|| {
+                    groups
+                        .iter()
+                        .position(|t| t.fields.iter().any(|f| f.id == name))
+                })
+        };
+        let edges: Vec<Vec<usize>> = groups
             .iter()
-            .enumerate()
-            .filter_map(|(gi, g)| {
-                let target = g.visible_when.as_ref()?.field();
-                let ti = groups
-                    .iter()
-                    .position(|t| t.fields.iter().any(|f| f.id == target))?;
-                Some((gi, ti))
+            .map(|g| {
+                g.visible_when
+                    .as_ref()
+                    .map(|c| c.names().iter().filter_map(|n| group_of(n)).collect())
+                    .unwrap_or_default()
             })
             .collect();
-        for (&start, _) in depends_on.iter() {
-            let mut at = start;
-            for _ in 0..groups.len() {
-                match depends_on.get(&at) {
-                    Some(&next) if next == start => {
-                        self.problem(
-                            vec![Key("groups"), Index(start), Key("visible_when")],
-                            format!(
-                                "visibility of group `{}` depends on itself",
-                                groups[start].id
-                            ),
-                        );
-                        break;
-                    }
-                    Some(&next) => at = next,
-                    None => break,
-                }
+        for (start, group) in groups.iter().enumerate() {
+            if reaches(&edges, start, start) {
+                self.problem(
+                    vec![Key("groups"), Index(start), Key("visible_when")],
+                    format!("visibility of group `{}` depends on itself", group.id),
+                );
             }
         }
     }
+}
+
+/// Whether `target` can be reached from `from` in one or more steps.
+pub(super) fn reaches(edges: &[Vec<usize>], from: usize, target: usize) -> bool {
+    let mut seen = vec![false; edges.len()];
+    let mut stack: Vec<usize> = edges[from].clone();
+    while let Some(at) = stack.pop() {
+        if at == target {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[at], true) {
+            stack.extend(edges[at].iter().copied());
+        }
+    }
+    false
 }

@@ -6,13 +6,17 @@
 //! `{ field = "change_items", includes = "manager" }`,
 //! `{ field = "change_items", any_of = ["representative", "head_office"] }`,
 //! `{ field = "kind", equals = "abolition" }`. The same shape is used in JSON.
+//! Anything more is a CEL expression: `{ expr = "beds >= 20 && kind == 'hospital'" }`
+//! (see `expr`), which holds only when every field it names is answered.
 //! A field inside a hidden group counts as unanswered, so conditions may chain
 //! (the loader refuses cycles).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::expr::{Expr, Vars};
 use super::model::{FilingData, Group, ProcedureDefinition};
+use crate::registry::Record;
 
 /// A test on the answer of one top-level field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,13 +28,18 @@ pub enum Condition {
     AnyOf { field: String, values: Vec<String> },
     /// The answer equals `value` exactly (string, number or bool).
     Equals { field: String, value: Value },
+    /// A CEL expression over top-level fields and constants.
+    Expr(Expr),
 }
 
 /// The written form: `field` plus exactly one operator key.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConditionRepr {
-    field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expr: Option<Expr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     includes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,7 +52,19 @@ impl TryFrom<ConditionRepr> for Condition {
     type Error = String;
 
     fn try_from(repr: ConditionRepr) -> Result<Self, Self::Error> {
-        let field = repr.field;
+        if let Some(expr) = repr.expr {
+            if repr.field.is_some()
+                || repr.includes.is_some()
+                || repr.any_of.is_some()
+                || repr.equals.is_some()
+            {
+                return Err("a condition with `expr` takes no other key".to_owned());
+            }
+            return Ok(Condition::Expr(expr));
+        }
+        let Some(field) = repr.field else {
+            return Err("a condition needs `field` and one operator, or `expr`".to_owned());
+        };
         match (repr.includes, repr.any_of, repr.equals) {
             (Some(value), None, None) => Ok(Condition::Includes { field, value }),
             (None, Some(values), None) => Ok(Condition::AnyOf { field, values }),
@@ -58,7 +79,8 @@ impl TryFrom<ConditionRepr> for Condition {
 impl From<Condition> for ConditionRepr {
     fn from(c: Condition) -> Self {
         let mut repr = ConditionRepr {
-            field: c.field().to_owned(),
+            field: c.field().map(str::to_owned),
+            expr: None,
             includes: None,
             any_of: None,
             equals: None,
@@ -67,6 +89,7 @@ impl From<Condition> for ConditionRepr {
             Condition::Includes { value, .. } => repr.includes = Some(value),
             Condition::AnyOf { values, .. } => repr.any_of = Some(values),
             Condition::Equals { value, .. } => repr.equals = Some(value),
+            Condition::Expr(e) => repr.expr = Some(e),
         }
         repr
     }
@@ -77,12 +100,21 @@ impl From<Condition> for ConditionRepr {
 const MAX_DEPTH: usize = 16;
 
 impl Condition {
-    /// The id of the field the condition looks at.
-    pub fn field(&self) -> &str {
+    /// The id of the field a simple condition looks at (`None` for `expr`).
+    pub fn field(&self) -> Option<&str> {
         match self {
             Condition::Includes { field, .. }
             | Condition::AnyOf { field, .. }
-            | Condition::Equals { field, .. } => field,
+            | Condition::Equals { field, .. } => Some(field),
+            Condition::Expr(_) => None,
+        }
+    }
+
+    /// Every name the condition refers to (fields, groups, constants).
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Condition::Expr(e) => e.variables(),
+            other => other.field().map(str::to_owned).into_iter().collect(),
         }
     }
 
@@ -98,6 +130,7 @@ impl Condition {
             Condition::Includes { value, .. } => has(value),
             Condition::AnyOf { values, .. } => values.iter().any(|v| has(v)),
             Condition::Equals { value, .. } => answer == value,
+            Condition::Expr(_) => false,
         }
     }
 }
@@ -125,13 +158,64 @@ impl ProcedureDefinition {
         if depth > MAX_DEPTH {
             return false;
         }
-        let Some((group, _)) = self.field(condition.field()) else {
-            return false;
+        let Some(name) = condition.field() else {
+            let Condition::Expr(expr) = condition else {
+                return false;
+            };
+            let mut bound = Record::new();
+            for name in expr.variables() {
+                if self.constants.contains_key(&name) {
+                    continue;
+                }
+                match self.visible_answer(&name, data, depth) {
+                    Some(v) => {
+                        bound.insert(name, v.clone());
+                    }
+                    None => return false,
+                }
+            }
+            let constants = &self.constants;
+            let vars = Vars::new().with(constants).with(&bound);
+            return expr.eval_bool(&vars).unwrap_or(false);
         };
-        if group.per_establishment || !self.visible_at(group, data, depth + 1) {
-            return false;
+        condition.matches(self.visible_answer(name, data, depth))
+    }
+
+    /// The answer of a top-level field or repeating group, if its group is
+    /// visible and it is answered (a repeating group is always "answered": a
+    /// list, empty when hidden).
+    fn visible_answer<'d>(
+        &self,
+        name: &str,
+        data: &'d FilingData,
+        depth: usize,
+    ) -> Option<&'d Value> {
+        static EMPTY: Value = Value::Array(Vec::new());
+        if let Some(group) = self
+            .groups
+            .iter()
+            .find(|g| g.id == name && g.repeat.is_some())
+        {
+            if group.per_establishment || !self.visible_at(group, data, depth + 1) {
+                return Some(&EMPTY);
+            }
+            return Some(
+                data.fields
+                    .get(name)
+                    .filter(|v| v.is_array())
+                    .unwrap_or(&EMPTY),
+            );
         }
-        condition.matches(data.fields.get(condition.field()))
+        let (group, _) = self.field(name)?;
+        if group.per_establishment
+            || group.repeat.is_some()
+            || !self.visible_at(group, data, depth + 1)
+        {
+            return None;
+        }
+        data.fields
+            .get(name)
+            .filter(|v| !super::values::is_blank(Some(v)))
     }
 
     fn visible_at(&self, group: &Group, data: &FilingData, depth: usize) -> bool {

@@ -13,19 +13,31 @@
 
 mod attachments;
 mod check;
+mod check_exprs;
 mod check_refs;
+pub mod code_tables;
 mod condition;
+mod deadline;
+mod expr;
 mod load;
+mod local_rules;
+mod migrate;
 mod model;
 mod registry_link;
+mod rules;
+mod sample;
 mod validate;
 mod values;
 
 pub use condition::Condition;
+pub use deadline::Deadline;
+pub use expr::{EvalError, Expr, Vars};
 pub use load::{LoadError, ProcedureCatalog, parse_definition};
+pub use local_rules::{Annex, AnnexBinding, LocalRules};
+pub use migrate::Migration;
 pub use model::{
-    AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group,
-    ProcedureDefinition, ProcedureKind, Targets,
+    AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
+    ProcedureDefinition, ProcedureKind, Repeat, Review, Routing, Rule, Targets,
 };
 
 impl ProcedureDefinition {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
+use super::deadline::Deadline;
+use super::expr::Expr;
 use crate::registry::{Record, RegistryKey};
 
 /// One version of one procedure type, e.g. 変更届出書 as of 2026-04.
@@ -34,6 +36,99 @@ pub struct ProcedureDefinition {
     pub groups: Vec<Group>,
     #[serde(default)]
     pub attachments: Vec<AttachmentRequirement>,
+    /// Cross-field rules over top-level fields (each must hold).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Named figures of this version (rates, unit amounts) usable in expressions.
+    /// A fiscal year's figures are data: a new year is a new version.
+    #[serde(default)]
+    pub constants: Record,
+    /// When the filing is due (national default; authorities may override).
+    #[serde(default)]
+    pub deadline: Option<Deadline>,
+    /// What the authority's decision does: `receipt` (受理のみ: reports) or
+    /// `decision` (審査して受付 / 決定). Informational for the workspace.
+    #[serde(default)]
+    pub review: Review,
+    /// A fixed addressee (subsidies, reports to one government) instead of the
+    /// authorities that designated the establishments concerned.
+    #[serde(default)]
+    pub routing: Option<Routing>,
+    /// Per-service 付表 from `procedures/annexes/` (see `local_rules`).
+    #[serde(default)]
+    pub annexes: Option<super::local_rules::AnnexBinding>,
+    /// Set on definitions merged with an authority's local rules: the codes of
+    /// the authorities whose additions are included (display only).
+    #[serde(default, skip_deserializing)]
+    pub local_rules_of: Vec<String>,
+}
+
+/// `[routing]`: where every filing of the procedure goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// 地方公共団体コード of the authority that receives every filing.
+    pub authority: String,
+}
+
+/// How an authority handles a filing of this procedure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    /// Reviewed and accepted or returned (届出・申請).
+    #[default]
+    Decision,
+    /// Only received; no approval (事故報告: first report, follow-up report).
+    Receipt,
+}
+
+/// A cross-field rule: `check` must be true whenever every field it refers to
+/// is answered (blank fields are the business of `required`) and `when`, if
+/// given, holds. The message is shown at `field`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    /// CEL expression that must evaluate to true.
+    pub check: Expr,
+    /// Only checked when this CEL expression is true.
+    #[serde(default)]
+    pub when: Option<Expr>,
+    /// The field the message is shown at (in the rule's scope).
+    pub field: String,
+    /// Japanese message naming the field and what to fix.
+    pub message: String,
+    /// Answers that break the rule when laid over a valid filing (in the
+    /// rule's scope; for a repeating group, over its first item): the test
+    /// suite proves with them that every rule can fail.
+    #[serde(default)]
+    pub fails_with: Record,
+}
+
+/// Bounds of a repeating group (協力医療機関, 単位, staff rows).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    #[serde(default)]
+    pub min: u32,
+    pub max: u32,
+    /// What one item is called (協力医療機関), for 「協力医療機関 2」 and the add button.
+    pub item_label: String,
+}
+
+/// Where an added item came from: the standard, or an authority's local rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// Authority code of the local rule that added it; `None` = standard form.
+    pub authority: Option<String>,
+    /// Authority name, for the label shown beside the item.
+    pub authority_name: Option<String>,
+}
+
+impl Origin {
+    pub fn is_standard(&self) -> bool {
+        self.authority.is_none()
+    }
 }
 
 /// What the authority does with a filing of this procedure.
@@ -83,8 +178,18 @@ pub struct Group {
     /// Shown (and validated, and applied) only when this holds.
     #[serde(default)]
     pub visible_when: Option<Condition>,
+    /// A repeating group: answered as a list of items (see `Repeat`).
+    #[serde(default)]
+    pub repeat: Option<Repeat>,
     #[serde(default)]
     pub fields: Vec<Field>,
+    /// Cross-field rules over this group's fields (per item when repeating,
+    /// per establishment when `per_establishment`), plus top-level fields.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// Standard form or an authority's addition.
+    #[serde(default, skip_deserializing)]
+    pub origin: Origin,
 }
 
 /// One question of the form. Field ids are unique across the whole definition.
@@ -115,9 +220,32 @@ pub struct Field {
     /// Registry value this answer replaces once the filing is accepted.
     #[serde(default)]
     pub effect: Option<RegistryKey>,
-    /// Unit shown after an integer input (人, ㎡).
+    /// Unit shown after a number input (人, ㎡, 円).
     #[serde(default)]
     pub unit: Option<String>,
+    /// Smallest and largest allowed value (integer, number).
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Digits allowed after the decimal point (number; default 2).
+    #[serde(default)]
+    pub decimals: Option<u32>,
+    /// Options taken from a built-in code table (`service_types`, `prefectures`,
+    /// `corporation_types`) instead of `options`; filled in when loaded.
+    #[serde(default)]
+    pub code_table: Option<String>,
+    /// Computed value (CEL): the field is read-only and its answer is
+    /// recomputed from the other answers whenever the filing is saved.
+    #[serde(default)]
+    pub compute: Option<Expr>,
+    /// A valid answer, used to generate test filings from the definition
+    /// (checked against the field's kind when loaded).
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    /// Standard form or an authority's addition.
+    #[serde(default, skip_deserializing)]
+    pub origin: Origin,
 }
 
 /// One choice of a select field: stored `value`, displayed `label`.
@@ -159,6 +287,14 @@ pub enum FieldKind {
     CorporateNumber,
     /// 介護保険事業所番号, 10 characters with check digit (string).
     OfficeNumber,
+    /// Decimal number ≥ 0 with at most `decimals` digits after the point (number).
+    Number,
+    /// `HH:MM-HH:MM`, e.g. 営業時間 (string).
+    TimeRange,
+    /// Days of the week (and 祝日): array of `mon` … `sun`, `holiday`.
+    Weekdays,
+    /// 所在地 starting with the 都道府県 (string).
+    Address,
 }
 
 impl FieldKind {
@@ -178,6 +314,10 @@ impl FieldKind {
             FieldKind::YesNo => "yes_no",
             FieldKind::CorporateNumber => "corporate_number",
             FieldKind::OfficeNumber => "office_number",
+            FieldKind::Number => "number",
+            FieldKind::TimeRange => "time_range",
+            FieldKind::Weekdays => "weekdays",
+            FieldKind::Address => "address",
         }
     }
 
@@ -190,8 +330,13 @@ impl FieldKind {
     pub fn is_free_text(self) -> bool {
         matches!(
             self,
-            FieldKind::Text | FieldKind::TextArea | FieldKind::Kana
+            FieldKind::Text | FieldKind::TextArea | FieldKind::Kana | FieldKind::Address
         )
+    }
+
+    /// Kinds answered with a number.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, FieldKind::Integer | FieldKind::Number)
     }
 }
 
@@ -207,6 +352,9 @@ pub struct AttachmentRequirement {
     pub required: bool,
     #[serde(default)]
     pub required_when: Option<Condition>,
+    /// Standard form or an authority's addition.
+    #[serde(default, skip_deserializing)]
+    pub origin: Origin,
 }
 
 /// The answers of a filing, stored as-is and sent by the API:

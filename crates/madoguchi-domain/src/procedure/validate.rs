@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::expr::Vars;
 use super::model::{FieldError, FilingData, Group, ProcedureDefinition};
 use super::values::{check_value, is_blank, normalize_value, required_message};
 use crate::registry::Record;
@@ -26,6 +27,10 @@ impl ProcedureDefinition {
                 self.check_group(group, data, &data.fields, "fields", &mut errors);
             }
         }
+        let top = self.scope_vars(data, &data.fields, false);
+        let base = Vars::new().with(&self.constants).with(&top);
+        self.check_rules(&self.rules, &base, "fields", &mut errors);
+        self.check_group_rules(data, &data.fields, false, &base, "fields", &mut errors);
 
         let empty = Record::new();
         for id in covered {
@@ -37,6 +42,9 @@ impl ProcedureDefinition {
                     self.check_group(group, data, record, &prefix, &mut errors);
                 }
             }
+            let own = self.scope_vars(data, record, true);
+            let vars = base.with(&own);
+            self.check_group_rules(data, record, true, &vars, &prefix, &mut errors);
         }
         errors
     }
@@ -45,24 +53,49 @@ impl ProcedureDefinition {
     /// into full-width katakana and full-width digits of numbers, postal codes,
     /// phone numbers and identifiers into ASCII. Never changes meaning; values
     /// it cannot tidy are left for [`validate`](Self::validate) to report.
+    ///
+    /// Then recomputes every computed field (see [`compute`](Self::compute)).
     pub fn normalize(&self, data: &mut FilingData) {
         self.normalize_record(&mut data.fields, false);
         for record in data.establishments.values_mut() {
             self.normalize_record(record, true);
         }
+        self.compute(data);
     }
 
     fn normalize_record(&self, record: &mut Record, per_establishment: bool) {
         for (id, value) in record.iter_mut() {
+            if let Some(group) = self.repeating_group(id, per_establishment) {
+                let Value::Array(items) = value else { continue };
+                for item in items.iter_mut() {
+                    let Value::Object(item) = item else { continue };
+                    for (fid, v) in item.iter_mut() {
+                        if let Some(field) = group.fields.iter().find(|f| &f.id == fid)
+                            && let Some(tidy) = normalize_value(field.kind, v)
+                        {
+                            *v = tidy;
+                        }
+                    }
+                }
+                continue;
+            }
             let Some((group, field)) = self.field(id) else {
                 continue;
             };
             if group.per_establishment == per_establishment
+                && group.repeat.is_none()
                 && let Some(tidy) = normalize_value(field.kind, value)
             {
                 *value = tidy;
             }
         }
+    }
+
+    /// The repeating group with this id at this level of the form.
+    pub(crate) fn repeating_group(&self, id: &str, per_establishment: bool) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.id == id && g.repeat.is_some() && g.per_establishment == per_establishment)
     }
 
     fn check_targets(&self, count: usize, errors: &mut Vec<FieldError>) {
@@ -98,9 +131,10 @@ impl ProcedureDefinition {
         errors: &mut Vec<FieldError>,
     ) {
         for id in record.keys() {
-            let known = self
-                .field(id)
-                .is_some_and(|(g, _)| g.per_establishment == per_est);
+            let known = self.repeating_group(id, per_est).is_some()
+                || self
+                    .field(id)
+                    .is_some_and(|(g, _)| g.per_establishment == per_est && g.repeat.is_none());
             if !known {
                 let message = format!("「{id}」はこの手続の項目ではありません。");
                 errors.push(FieldError::new(
@@ -113,6 +147,65 @@ impl ProcedureDefinition {
     }
 
     fn check_group(
+        &self,
+        group: &Group,
+        data: &FilingData,
+        record: &Record,
+        prefix: &str,
+        errors: &mut Vec<FieldError>,
+    ) {
+        if let Some(repeat) = &group.repeat {
+            let path = format!("{prefix}.{}", group.id);
+            let items: &[Value] = match record.get(&group.id) {
+                None | Some(Value::Null) => &[],
+                Some(Value::Array(items)) => items,
+                Some(_) => {
+                    let message = format!("{}の入力が正しくありません。", repeat.item_label);
+                    errors.push(FieldError::new(path, "invalid_format", message));
+                    return;
+                }
+            };
+            if (items.len() as u64) < u64::from(repeat.min) {
+                let message = format!(
+                    "{}を{}件以上入力してください。",
+                    repeat.item_label, repeat.min
+                );
+                errors.push(FieldError::new(path.clone(), "too_few_items", message));
+            }
+            if items.len() as u64 > u64::from(repeat.max) {
+                let message = format!("{}は{}件までです。", repeat.item_label, repeat.max);
+                errors.push(FieldError::new(path.clone(), "too_many_items", message));
+            }
+            let empty = Record::new();
+            for (i, item) in items.iter().enumerate() {
+                let item_path = format!("{path}.{i}");
+                let item = match item {
+                    Value::Object(item) => item,
+                    _ => {
+                        let message = format!("{}の入力が正しくありません。", repeat.item_label);
+                        errors.push(FieldError::new(
+                            item_path.clone(),
+                            "invalid_format",
+                            message,
+                        ));
+                        &empty
+                    }
+                };
+                for id in item.keys() {
+                    if !group.fields.iter().any(|f| &f.id == id) {
+                        let message = format!("「{id}」はこの手続の項目ではありません。");
+                        let at = format!("{item_path}.{id}");
+                        errors.push(FieldError::new(at, "unknown_field", message));
+                    }
+                }
+                self.check_fields(group, data, item, &item_path, errors);
+            }
+            return;
+        }
+        self.check_fields(group, data, record, prefix, errors);
+    }
+
+    fn check_fields(
         &self,
         group: &Group,
         data: &FilingData,

@@ -17,6 +17,8 @@ use crate::state::AppState;
 pub struct InboxQuery {
     /// `submitted`, `returned`, `accepted` or `withdrawn`.
     pub status: Option<String>,
+    /// `overdue` (open cases past their due date) or `due_soon` (due within 7 days).
+    pub due: Option<String>,
     /// Page size (1-200, default 50).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -35,6 +37,7 @@ pub async fn list_cases(
             &s.app,
             &a,
             q.status.as_deref(),
+            q.due.as_deref(),
             q.limit.unwrap_or(50),
             q.offset.unwrap_or(0),
         )

@@ -181,6 +181,27 @@ pub async fn withdraw_filing(
 }
 
 #[derive(Deserialize, ToSchema)]
+pub struct MigrateRequest {
+    /// The `lock_version` of the draft as last read (guards against a concurrent edit).
+    pub lock_version: i64,
+}
+
+/// Moves a draft to the newest form version of its procedure, carrying every unchanged
+/// answer across; the reply lists what was carried, what could not be, and the new fields.
+#[utoipa::path(post, path = "/api/v1/filings/{id}/migrate", tag = "filings", security(("bearer" = [])), params(("id" = String, Path)), request_body = MigrateRequest,
+    responses((status = 200, body = filings::MigrationOutcome), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn migrate_filing(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MigrateRequest>,
+) -> ApiResult<Json<filings::MigrationOutcome>> {
+    Ok(Json(
+        filings::migrate(&s.app, &a, &id, body.lock_version).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
 pub struct LinkAttachment {
     /// Id of an uploaded file (from `POST /api/v1/attachments`).
     pub attachment_id: String,

@@ -7,6 +7,7 @@ pub(crate) mod establishments;
 mod extract;
 pub(crate) mod filings;
 pub(crate) mod ledger;
+pub(crate) mod local_rules;
 pub use filings::{file_response, multipart_error};
 pub(crate) mod me;
 pub mod openapi;

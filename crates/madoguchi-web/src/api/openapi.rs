@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::procedures::list_procedures, super::procedures::get_procedure,
         super::establishments::list_establishments, super::establishments::get_establishment, super::establishments::get_corporation,
         super::filings::list_filings, super::filings::create_filing, super::filings::get_filing, super::filings::update_filing,
-        super::filings::submit_filing, super::filings::withdraw_filing, super::filings::link_attachment,
+        super::filings::submit_filing, super::filings::withdraw_filing, super::filings::migrate_filing, super::local_rules::list_local_rules, super::filings::link_attachment,
         super::filings::upload_attachment, super::filings::download_attachment,
         super::cases::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
         super::ledger::list_changes, super::ledger::export_establishments, super::ledger::export_cases,

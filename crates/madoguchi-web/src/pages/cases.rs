@@ -24,6 +24,7 @@ use crate::state::AppState;
 #[derive(Deserialize)]
 pub struct InboxQuery {
     status: Option<String>,
+    due: Option<String>,
     done: Option<String>,
 }
 
@@ -33,6 +34,7 @@ struct InboxPage {
     layout: Layout,
     items: Vec<InboxItem>,
     status: String,
+    due: String,
     filters: Vec<(String, String)>,
 }
 
@@ -43,7 +45,16 @@ pub async fn inbox(
     Query(q): Query<InboxQuery>,
 ) -> PageResult {
     let status = q.status.filter(|s| !s.is_empty());
-    let items = cases::view::inbox(&s.app, &session.actor, status.as_deref(), 200, 0).await?;
+    let due = q.due.filter(|d| d == "overdue" || d == "due_soon");
+    let items = cases::view::inbox(
+        &s.app,
+        &session.actor,
+        status.as_deref(),
+        due.as_deref(),
+        200,
+        0,
+    )
+    .await?;
     let mut layout = layout_for(&session, "受付箱", "/inbox");
     layout.flash = flash_for(q.done.as_deref());
     let filters = [
@@ -60,6 +71,7 @@ pub async fn inbox(
         layout,
         items,
         status: status.unwrap_or_default(),
+        due: due.unwrap_or_default(),
         filters,
     }))
 }

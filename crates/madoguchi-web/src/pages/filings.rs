@@ -252,6 +252,7 @@ pub async fn create(
         procedure_id: f.procedure_id.clone(),
         establishment_ids: f.establishment_ids.clone(),
         data: None,
+        procedure_version: None,
     };
     match filings::create(&s.app, &session.actor, new).await {
         Ok(id) => Ok(Redirect::to(&format!("/filings/{id}/edit?done=created")).into_response()),
@@ -317,11 +318,27 @@ struct ReturnedMessage {
     fields: Vec<FieldLink>,
 }
 
-fn definition<'a>(s: &'a AppState, f: &FilingView) -> Result<&'a ProcedureDefinition, PageError> {
-    s.app
+/// The filing's form: its version, with the local rules of every authority it goes to
+/// (each addition labelled with the authority's name).
+fn definition(s: &AppState, f: &FilingView) -> Result<ProcedureDefinition, PageError> {
+    let def = s
+        .app
         .catalog
         .get(&f.procedure_id, &f.procedure_version)
-        .ok_or_else(|| PageError(AppError::Internal("procedure missing".into())))
+        .ok_or_else(|| PageError(AppError::Internal("procedure missing".into())))?;
+    let codes: Vec<String> = f
+        .addressees
+        .iter()
+        .map(|a| a.authority_code.clone())
+        .collect();
+    let rules = s.app.catalog.local_rules_for(&def.id, &codes);
+    let name = |code: &str| {
+        f.addressees
+            .iter()
+            .find(|a| a.authority_code == code)
+            .map(|a| a.authority_name.clone())
+    };
+    Ok(def.with_local_rules(&rules, &name))
 }
 
 async fn edit_page(
@@ -332,13 +349,17 @@ async fn edit_page(
     done: Option<&str>,
 ) -> Result<EditPage, PageError> {
     let filing = filings::view::get(&s.app, &session.actor, id).await?;
-    let def = definition(s, &filing)?;
+    let def = &definition(s, &filing)?;
     let data: FilingData = serde_json::from_value(filing.data.clone())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let corp = session.actor.require_provider()?;
     let registry = madoguchi_core::registry::view::snapshot_for(&s.app, corp).await?;
     let shown = problems.clone().unwrap_or_default();
-    let secs = sections(def, &data, &filing.establishments, &shown, &registry);
+    let mut secs = sections(def, &data, &filing.establishments, &shown, &registry);
+    for f in secs.iter_mut().flat_map(|s| s.fields.iter_mut()) {
+        let id = f.name.rsplit('.').next().unwrap_or_default();
+        f.is_new = filing.new_fields.iter().any(|n| n == id);
+    }
     let required: Vec<&str> = def
         .required_attachments(&data)
         .into_iter()
@@ -468,7 +489,7 @@ pub async fn save(
         .unwrap_or_default();
     check_csrf(&session, token)?;
     let filing = filings::view::get(&s.app, &session.actor, &id).await?;
-    let def = definition(&s, &filing)?;
+    let def = &definition(&s, &filing)?;
     let current: FilingData = serde_json::from_value(filing.data.clone())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let ids: Vec<String> = filing.establishments.iter().map(|e| e.id.clone()).collect();
@@ -636,7 +657,7 @@ pub async fn detail(
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
     let filing = filings::view::get(&s.app, &session.actor, &id).await?;
-    let def = definition(&s, &filing)?;
+    let def = &definition(&s, &filing)?;
     let data: FilingData = serde_json::from_value(filing.data.clone())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let corp = session.actor.require_provider()?;
@@ -724,6 +745,24 @@ pub async fn withdraw(
     check_csrf(&session, &f.csrf_token)?;
     filings::withdraw(&s.app, &session.actor, &id, &f.reason).await?;
     Ok(Redirect::to(&format!("/filings/{id}?done=withdrawn")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MigrateForm {
+    csrf_token: String,
+    lock_version: i64,
+}
+
+/// `POST /filings/{id}/migrate`: moves the draft to the newest form version.
+pub async fn migrate(
+    State(s): State<AppState>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<MigrateForm>,
+) -> PageResult {
+    check_csrf(&session, &f.csrf_token)?;
+    filings::migrate(&s.app, &session.actor, &id, f.lock_version).await?;
+    Ok(Redirect::to(&format!("/filings/{id}/edit?done=migrated")).into_response())
 }
 
 /// `POST /filings/{id}/attachments`: uploads a file (or reuses an uploaded one) for a requirement.

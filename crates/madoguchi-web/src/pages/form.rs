@@ -86,6 +86,7 @@ fn field_view(
     v.required = f.required;
     v.help = f.help.clone();
     v.unit = f.unit.clone();
+    v.local_rule = f.origin.authority_name.clone();
     v.error = problems
         .iter()
         .find(|p| p.field == name)

@@ -37,6 +37,10 @@ pub struct FieldView {
     pub prefilled_from: Option<String>,
     /// Unit shown after the control, e.g. 「人」.
     pub unit: Option<String>,
+    /// Name of the authority whose local rules add this field (「新宿区の独自項目」).
+    pub local_rule: Option<String>,
+    /// New in this form version since the draft was moved to it.
+    pub is_new: bool,
 }
 
 /// One choice of a `select` or `multi_select` field.

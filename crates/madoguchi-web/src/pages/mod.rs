@@ -10,6 +10,7 @@ pub mod form_view;
 pub(crate) mod home;
 pub mod layout;
 pub(crate) mod ledger;
+pub(crate) mod local_rules;
 pub(crate) mod oidc;
 pub(crate) mod staff_login;
 
@@ -79,6 +80,10 @@ pub fn flash_for(key: Option<&str>) -> Option<Flash> {
         ),
         "returned" => (FlashKind::Info, "差し戻しました。事業者に通知しました。"),
         "commented" => (FlashKind::Success, "コメントを登録しました。"),
+        "migrated" => (
+            FlashKind::Success,
+            "新しい様式に切り替えました。入力済みの内容は引き継いでいます。「新しい様式で追加」の項目をご確認ください。",
+        ),
         _ => return None,
     };
     Some(Flash {

@@ -124,8 +124,9 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         let before = p1.get(&format!("/api/v1/filings/{fid}")).await;
         let mut huge = data.clone();
         huge["fields"]["reason"] = json!("あ".repeat(2 * 1024 * 1024));
+        let huge = serde_json::to_vec(&json!({ "data": huge })).unwrap();
         let r = p1
-            .put(&format!("/api/v1/filings/{fid}"), &json!({ "data": huge }))
+            .send_oversized(Method::PUT, &format!("/api/v1/filings/{fid}"), huge)
             .await;
         assert_eq!(r.status, 413, "{}", &r.text[..r.text.len().min(200)]);
         assert_eq!(r.body["error"]["code"], "payload_too_large");

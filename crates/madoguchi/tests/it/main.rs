@@ -11,6 +11,7 @@ mod mail_retry;
 mod oidc;
 mod openapi;
 mod pages;
+mod procedures;
 mod rate_limits;
 mod sessions;
 mod staff_login;

@@ -5,20 +5,20 @@
 use madoguchi_testing::{TestServer, backends};
 use reqwest::Client;
 
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     base: String,
 }
 
 impl Browser {
-    fn new(base: &str) -> Browser {
+    pub(crate) fn new(base: &str) -> Browser {
         Browser {
             client: Client::builder().cookie_store(true).build().unwrap(),
             base: base.into(),
         }
     }
 
-    async fn get(&self, path: &str) -> (u16, String, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String, String) {
         let r = self
             .client
             .get(format!("{}{}", self.base, path))
@@ -30,7 +30,7 @@ impl Browser {
         (r.status().as_u16(), url, r.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
         let r = self
             .client
             .post(format!("{}{}", self.base, path))
@@ -43,7 +43,7 @@ impl Browser {
         (r.status().as_u16(), url, r.text().await.unwrap())
     }
 
-    async fn login(&self, login: &str) {
+    pub(crate) async fn login(&self, login: &str) {
         let (status, url, _) = self.post("/login/demo", &[("login", login)]).await;
         assert_eq!(status, 200);
         assert_ne!(url, "/login", "demo sign-in failed for {login}");
@@ -51,7 +51,7 @@ impl Browser {
 
     /// Providers sign in through the development OpenID provider (`/dev-idp`): the sign-in
     /// link leads to its account page; choosing `account` comes back signed in.
-    async fn login_oidc(&self, account: &str) {
+    pub(crate) async fn login_oidc(&self, account: &str) {
         let r = self
             .client
             .get(format!("{}/login/oidc", self.base))
