@@ -98,6 +98,38 @@ struct CompareSection {
     rows: Vec<CompareRow>,
     /// Some row has a registry value (otherwise the column is left out).
     has_current: bool,
+    /// The items of a repeating group (then `rows` is empty).
+    repeat: Option<CompareRepeat>,
+}
+
+/// A repeating group's items as a table: a row per item, a column per field.
+struct CompareRepeat {
+    item_label: String,
+    columns: Vec<String>,
+    items: Vec<CompareItem>,
+    /// The previous version's number of items, when it differs.
+    previous_count: Option<usize>,
+}
+
+struct CompareItem {
+    title: String,
+    cells: Vec<CompareCell>,
+    /// Some cell differs from the previous version.
+    changed: bool,
+}
+
+struct CompareCell {
+    label: String,
+    value: String,
+    /// The previous version's value, when this version changed it.
+    previous: Option<String>,
+}
+
+/// The previous version's answers as displayed, by path, and its number of items per
+/// repeating group path.
+struct Previous {
+    values: std::collections::BTreeMap<String, String>,
+    counts: std::collections::BTreeMap<String, usize>,
 }
 
 /// One entry of the history or of the internal notes.
@@ -178,19 +210,27 @@ async fn case_page(
         }
     }
     let review = review(def, &data, &case.establishments, &registry);
-    // After a resubmission, what changed since the version before.
-    let previous = if case.version_no > 1 {
+    // After a resubmission, what changed since the version before: every displayed answer
+    // by path, and the number of items of each repeating group.
+    let previous: Option<Previous> = if case.version_no > 1 {
         let prev = cases::view::get(&s.app, &session.actor, id, Some(case.version_no - 1))
             .await
             .ok();
         prev.and_then(|p| {
             let d: FilingData = serde_json::from_value(p.data).ok()?;
-            Some(
-                super::form::review(def, &d, &p.establishments, &registry)
-                    .into_iter()
-                    .flat_map(|sec| sec.rows.into_iter().map(|r| (r.path, r.value)))
-                    .collect::<Vec<_>>(),
-            )
+            let sections = super::form::review(def, &d, &p.establishments, &registry);
+            Some(Previous {
+                values: sections
+                    .iter()
+                    .flat_map(|sec| sec.values())
+                    .map(|(path, v)| (path.to_owned(), v.to_owned()))
+                    .collect(),
+                counts: sections
+                    .iter()
+                    .filter_map(|sec| sec.repeat.as_ref())
+                    .map(|r| (r.path.clone(), r.items.len()))
+                    .collect(),
+            })
         })
     } else {
         None
@@ -230,36 +270,62 @@ async fn case_page(
         .map(entry)
         .collect();
     let mut changed_since_previous = 0;
+    // The previous version's value where it differs from this one's.
+    let mut previous_of = |path: &str, value: &str| {
+        let p = previous.as_ref()?;
+        let before = p.values.get(path).cloned().unwrap_or_default();
+        (before != value).then(|| {
+            changed_since_previous += 1;
+            before
+        })
+    };
     let review = review
         .into_iter()
         .map(|sec| {
             let rows: Vec<CompareRow> = sec
                 .rows
                 .into_iter()
-                .map(|r| {
-                    let prev = previous.as_ref().map(|p| {
-                        p.iter()
-                            .find(|(path, _)| *path == r.path)
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_default()
-                    });
-                    let previous = prev.filter(|p| *p != r.value);
-                    if previous.is_some() {
-                        changed_since_previous += 1;
-                    }
-                    CompareRow {
-                        label: r.label,
-                        value: r.value,
-                        current: r.current,
-                        changed: r.changed,
-                        previous,
-                    }
+                .map(|r| CompareRow {
+                    previous: previous_of(&r.path, &r.value),
+                    label: r.label,
+                    value: r.value,
+                    current: r.current,
+                    changed: r.changed,
                 })
                 .collect();
+            let repeat = sec.repeat.map(|r| CompareRepeat {
+                previous_count: previous.as_ref().and_then(|p| {
+                    let before = p.counts.get(&r.path).copied().unwrap_or_default();
+                    (before != r.items.len()).then_some(before)
+                }),
+                item_label: r.item_label,
+                columns: r.columns,
+                items: r
+                    .items
+                    .into_iter()
+                    .map(|item| {
+                        let cells: Vec<CompareCell> = item
+                            .cells
+                            .into_iter()
+                            .map(|c| CompareCell {
+                                previous: previous_of(&c.path, &c.value),
+                                label: c.label,
+                                value: c.value,
+                            })
+                            .collect();
+                        CompareItem {
+                            title: item.title,
+                            changed: cells.iter().any(|c| c.previous.is_some()),
+                            cells,
+                        }
+                    })
+                    .collect(),
+            });
             CompareSection {
                 title: sec.title,
                 has_current: rows.iter().any(|r| r.current.is_some()),
                 rows,
+                repeat,
             }
         })
         .collect();

@@ -11,7 +11,10 @@ use madoguchi_core::filings::{self, NewFiling};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 use serde::Deserialize;
 
-use super::form::{ReviewSection, SectionView, display, parse_pairs, review, sections};
+use super::form::{
+    ReviewSection, SectionView, apply_repeat_action, display, parse_pairs, repeat_action, review,
+    sections,
+};
 use super::form_view::{ErrorSummaryItem, FieldView};
 use super::layout::{Layout, NavItem};
 use super::{PageError, PageResult, check_csrf, flash_for, layout_for, render};
@@ -356,7 +359,7 @@ async fn edit_page(
     let registry = madoguchi_core::registry::view::snapshot_for(&s.app, corp).await?;
     let shown = problems.clone().unwrap_or_default();
     let mut secs = sections(def, &data, &filing.establishments, &shown, &registry);
-    for f in secs.iter_mut().flat_map(|s| s.fields.iter_mut()) {
+    for f in secs.iter_mut().flat_map(|s| s.fields_mut()) {
         let id = f.name.rsplit('.').next().unwrap_or_default();
         f.is_new = filing.new_fields.iter().any(|n| n == id);
     }
@@ -413,7 +416,11 @@ async fn edit_page(
             } else {
                 super::form_view::FieldView::id_for(&p.field)
             },
-            message: p.message.clone(),
+            // A row's message says which row (the same message may come from several).
+            message: match super::form::item_title_for(&secs, &p.field) {
+                Some(item) => format!("{item}：{}", p.message),
+                None => p.message.clone(),
+            },
         })
         .collect();
     let returned_messages = filing
@@ -447,7 +454,15 @@ async fn edit_page(
         (&format!("/filings/{id}"), &def.title),
         ("", "入力"),
     ]);
-    layout.flash = flash_for(done);
+    layout.flash = match done {
+        Some("item_added") => Some(super::layout::Flash::success(
+            "入力欄を追加しました。入力中の内容も保存しました。",
+        )),
+        Some("item_removed") => Some(super::layout::Flash::success(
+            "入力欄を削除しました。入力中の内容も保存しました。",
+        )),
+        other => flash_for(other),
+    };
     Ok(EditPage {
         layout,
         def_title: def.title.clone(),
@@ -475,7 +490,9 @@ pub async fn edit(
     ))
 }
 
-/// `POST /filings/{id}`: saves the answers (the form posts name/value pairs).
+/// `POST /filings/{id}`: saves the answers (the form posts name/value pairs). The add and
+/// remove buttons of repeating groups submit the same form: the answers are saved with the
+/// item added or removed, and the page comes back at the group.
 pub async fn save(
     State(s): State<AppState>,
     SignedIn(session): SignedIn,
@@ -493,7 +510,11 @@ pub async fn save(
     let current: FilingData = serde_json::from_value(filing.data.clone())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let ids: Vec<String> = filing.establishments.iter().map(|e| e.id.clone()).collect();
-    let data = parse_pairs(def, &pairs, &current, &ids);
+    let mut data = parse_pairs(def, &pairs, &current, &ids);
+    let action = repeat_action(&pairs);
+    let back_to = action
+        .as_ref()
+        .and_then(|a| apply_repeat_action(def, &mut data, a, &pairs, &ids));
     let lock = pairs
         .iter()
         .find(|(k, _)| k == "lock_version")
@@ -501,7 +522,13 @@ pub async fn save(
     match filings::update(&s.app, &session.actor, &id, data, lock).await {
         Ok(()) => {
             let then_submit = pairs.iter().any(|(k, _)| k == "review");
-            let to = if then_submit {
+            let to = if let (Some(action), Some(anchor)) = (&action, &back_to) {
+                let done = match action {
+                    super::form::RepeatAction::Add(_) => "item_added",
+                    super::form::RepeatAction::Remove(_) => "item_removed",
+                };
+                format!("/filings/{id}/edit?done={done}#{anchor}")
+            } else if then_submit {
                 format!("/filings/{id}?done=saved")
             } else {
                 format!("/filings/{id}/edit?done=saved")

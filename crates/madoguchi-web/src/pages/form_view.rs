@@ -41,6 +41,14 @@ pub struct FieldView {
     pub local_rule: Option<String>,
     /// New in this form version since the draft was moved to it.
     pub is_new: bool,
+    /// Computed by the server from the other answers: shown as read-only text (`display`),
+    /// never as an input, and never posted.
+    pub computed: bool,
+    /// The value as read (units, thousands separators) for computed fields; empty while
+    /// the inputs it needs are not all answered.
+    pub display: String,
+    /// The section already says its values are computed: no note under each one.
+    pub explained: bool,
 }
 
 /// One choice of a `select` or `multi_select` field.
@@ -75,6 +83,10 @@ pub const FIELD_KINDS: &[&str] = &[
     "yes_no",
     "corporate_number",
     "office_number",
+    "number",
+    "time_range",
+    "weekdays",
+    "address",
 ];
 
 impl FieldView {
@@ -107,7 +119,35 @@ impl FieldView {
 
     /// Checkbox/radio groups are rendered as a `<fieldset>` with a `<legend>`.
     pub fn is_grouped(&self) -> bool {
-        matches!(self.kind.as_str(), "multi_select" | "yes_no")
+        !self.computed && matches!(self.kind.as_str(), "multi_select" | "yes_no" | "weekdays")
+    }
+
+    /// Short checkbox labels (月, 火, …) sit on one line.
+    pub fn inline_choices(&self) -> bool {
+        self.kind == "weekdays"
+    }
+
+    /// A format example shown under the label for kinds with a fixed notation, unless the
+    /// help text already gives one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            "time_range" if !self.help.contains("例") => Some("例: 09:00-18:00"),
+            _ => None,
+        }
+    }
+
+    pub fn hint_id(&self) -> String {
+        format!("{}-hint", self.id)
+    }
+
+    /// The note under a computed value; left out when the help text already says it.
+    pub fn computed_note(&self) -> Option<&'static str> {
+        (self.computed && !self.explained && !self.help.contains("自動で計算"))
+            .then_some("入力内容から自動で計算します（保存すると計算し直します）。")
+    }
+
+    pub fn note_id(&self) -> String {
+        format!("{}-note", self.id)
     }
 
     pub fn help_id(&self) -> String {
@@ -145,10 +185,16 @@ impl FieldView {
         if !self.help.is_empty() {
             ids.push(self.help_id());
         }
+        if self.hint().is_some() {
+            ids.push(self.hint_id());
+        }
+        if self.computed_note().is_some() {
+            ids.push(self.note_id());
+        }
         if self.prefilled_from.is_some() && !self.is_grouped() {
             ids.push(self.source_id());
         }
-        if self.unit.is_some() && !self.is_grouped() {
+        if self.unit.is_some() && !self.is_grouped() && !self.computed {
             ids.push(self.unit_id());
         }
         (!ids.is_empty()).then(|| ids.join(" "))
@@ -163,9 +209,9 @@ impl FieldView {
 
     /// `type` of the `<input>` for single-line kinds.
     ///
-    /// `integer` is `type="text"` + `inputmode="numeric"`, not `type="number"`: a number
-    /// input silently empties a value it cannot parse (「１２人」, "abc"), so after a
-    /// validation error the user would no longer see what they typed; it also changes on
+    /// `integer` and `number` are `type="text"` + `inputmode="numeric"`/`"decimal"`, not
+    /// `type="number"`: a number input silently empties a value it cannot parse (「１２人」,
+    /// "abc"), so after a validation error the user would no longer see what they typed; it also changes on
     /// scroll and drops leading zeros. The numeric keypad comes from `inputmode`.
     pub fn input_type(&self) -> &'static str {
         match self.kind.as_str() {
@@ -180,6 +226,7 @@ impl FieldView {
     pub fn input_mode(&self) -> Option<&'static str> {
         match self.kind.as_str() {
             "integer" | "postal_code" | "corporate_number" | "office_number" => Some("numeric"),
+            "number" => Some("decimal"),
             "phone" => Some("tel"),
             "email" => Some("email"),
             _ => None,
@@ -187,12 +234,14 @@ impl FieldView {
     }
 
     /// `autocomplete` token; identifiers and names of other people are not autofilled.
+    /// `address` gets none: it is mostly someone else's address (協力医療機関, the
+    /// establishment), where the user's own `street-address` would be the wrong suggestion.
     pub fn autocomplete(&self) -> Option<&'static str> {
         match self.kind.as_str() {
             "postal_code" => Some("postal-code"),
             "phone" => Some("tel"),
             "email" => Some("email"),
-            "kana" | "corporate_number" | "office_number" => Some("off"),
+            "kana" | "corporate_number" | "office_number" | "time_range" => Some("off"),
             _ => None,
         }
     }
@@ -203,6 +252,8 @@ impl FieldView {
             self.kind.as_str(),
             "kana"
                 | "integer"
+                | "number"
+                | "time_range"
                 | "postal_code"
                 | "phone"
                 | "email"
@@ -214,8 +265,8 @@ impl FieldView {
     /// Width modifier matching the expected length of the answer.
     pub fn width_class(&self) -> &'static str {
         match self.kind.as_str() {
-            "integer" => "input--xs",
-            "postal_code" => "input--s",
+            "integer" | "number" => "input--xs",
+            "postal_code" | "time_range" => "input--s",
             "date" | "phone" | "corporate_number" | "office_number" => "input--m",
             _ => "input--l",
         }
@@ -360,6 +411,23 @@ mod tests {
                 "inputmode=\"numeric\" autocomplete=\"postal-code\"",
             ),
             ("phone", "inputmode=\"tel\" autocomplete=\"tel\""),
+            (
+                "number",
+                "id=\"f-fields-number\" name=\"fields.number\" value=\"\" inputmode=\"decimal\"",
+            ),
+            (
+                "time_range",
+                "name=\"fields.time_range\" value=\"\" autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"f-fields-time_range-hint\"",
+            ),
+            (
+                "time_range hint",
+                "id=\"f-fields-time_range-hint\">例: 09:00-18:00</p>",
+            ),
+            (
+                "weekdays",
+                "<div class=\"choices choices--inline choices--days\">",
+            ),
+            ("address", "type=\"text\" id=\"f-fields-address\""),
             ("multi", "type=\"checkbox\" id=\"f-fields-multi_select-3\""),
             ("yes_no", "role=\"radiogroup\""),
             ("yes", "value=\"true\"><span>はい</span>"),

@@ -6,6 +6,7 @@ mod bad_input;
 mod common;
 mod concurrency;
 mod durability;
+mod forms;
 mod ledger;
 mod mail_retry;
 mod oidc;
