@@ -125,6 +125,9 @@ pub struct FilingView {
     pub versions: Vec<VersionSummary>,
     /// What still stops submission (missing or invalid answers, missing attachments).
     pub problems: Vec<Problem>,
+    /// Worth checking but not blocking: characters a Shift_JIS ledger cannot take or may
+    /// refuse (機種依存文字), a 事業所番号 whose check digit cannot be verified.
+    pub warnings: Vec<Problem>,
     /// The authorities concerned, with their deadlines and local rules.
     pub addressees: Vec<AddresseeView>,
     /// A newer form version a draft can move to (`POST …/migrate`).
@@ -182,6 +185,7 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
         .map(|old| def.fields_new_since(old))
         .unwrap_or_default();
     let def = &to.merged(app, def);
+    let warnings = def.warnings(&data).into_iter().map(Into::into).collect();
     let mut problems: Vec<Problem> = def
         .validate(&data, &est_ids)
         .into_iter()
@@ -246,6 +250,7 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
             })
             .collect(),
         problems,
+        warnings,
         addressees,
         newer_version,
         new_fields,

@@ -28,6 +28,7 @@ mod rules;
 mod sample;
 mod validate;
 mod values;
+mod warnings;
 
 pub use condition::Condition;
 pub use deadline::Deadline;

@@ -284,7 +284,7 @@ async fn the_ehr_subsidy_goes_to_tokyo_with_its_amount_computed() {
         assert_eq!(r.status, 201, "[{backend}] {}", r.text);
         let id = r.body["id"].as_str().unwrap().to_string();
         let fields = json!({
-            "institution_kind": "clinic", "institution_name": "新宿みらいクリニック",
+            "institution_kind": "clinic", "institution_name": "𠮷野みらいクリニック",
             "institution_name_kana": "シンジュクミライクリニック",
             "institution_postal_code": "160-0023", "institution_address": "東京都新宿区西新宿2-8-1",
             "institution_phone": "03-5321-1111", "founder_name": "医療法人社団みらい会",
@@ -309,6 +309,15 @@ async fn the_ehr_subsidy_goes_to_tokyo_with_its_amount_computed() {
         assert_eq!(
             r.body["data"]["fields"]["subsidy_amount"], 8_621_250,
             "computed, never taken from the client"
+        );
+        // A character a Shift_JIS ledger cannot take is a warning, not a refusal.
+        assert_eq!(r.body["warnings"][0]["field"], "fields.institution_name");
+        assert_eq!(r.body["warnings"][0]["code"], "cp932_unmappable");
+        assert!(
+            r.body["warnings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("𠮷（U+20BB7）")
         );
         let addressees = &r.body["addressees"];
         assert_eq!(addressees.as_array().unwrap().len(), 1);
