@@ -165,6 +165,8 @@ pub struct CaseView {
     pub deadline_label: Option<String>,
     /// This authority's form number (its own when its local rules set one).
     pub form_number: String,
+    /// A report that is only received (事故報告): the decision is 受理, not approval.
+    pub receipt_only: bool,
     /// The documents this authority requires for these answers (its local rules included),
     /// with whether the version under review carries one.
     pub checklist: Vec<ChecklistItem>,
@@ -276,6 +278,7 @@ pub async fn get(
         due_on: c.due_on,
         deadline_label: own.deadline.as_ref().map(|d| d.label.clone()),
         form_number: own.form_number.clone(),
+        receipt_only: own.review == madoguchi_domain::procedure::Review::Receipt,
         checklist,
         id: c.id,
         filing_id: c.filing_id,
