@@ -186,6 +186,26 @@ pub async fn designations_of_corporation(
         .bind(corporation_id).fetch_all(c).await)?)
 }
 
+/// One designation by id.
+pub async fn get_designation(tx: &mut Tx, id: &str) -> DbResult<DesignationRow> {
+    Ok(with_conn!(tx, c => sqlx::query_as::<_, DesignationRow>(
+        "SELECT id, establishment_id, service_code, authority_code, valid_from, valid_until
+         FROM designations WHERE id = $1")
+        .bind(id).fetch_one(c).await)?)
+}
+
+/// Sets a designation's period (a renewal).
+pub async fn set_designation_period(
+    tx: &mut Tx,
+    id: &str,
+    valid_from: &str,
+    valid_until: &str,
+) -> DbResult<()> {
+    with_conn!(tx, c => sqlx::query("UPDATE designations SET valid_from = $1, valid_until = $2 WHERE id = $3")
+        .bind(valid_from).bind(valid_until).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Designations of one establishment.
 pub async fn designations_of_establishment(
     tx: &mut Tx,

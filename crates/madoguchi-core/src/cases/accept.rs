@@ -68,6 +68,11 @@ pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize
         now,
     )
     .await?;
+    let mut changed = changed;
+    if let Some(renewal) = &def.renews {
+        changed +=
+            renew_designations(&mut tx, renewal, &data, case_id, &c.authority_code, now).await?;
+    }
     crate::filings::submit::record_event(
         &mut tx,
         case_id,
@@ -110,5 +115,51 @@ pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize
     .await?;
     tx.commit().await?;
     app.jobs_waker.notify_one();
+    Ok(changed)
+}
+
+/// 指定更新: each designation of this case for a renewed service gets its next period (from
+/// the day after it ends, for the definition's number of years), recorded as registry changes
+/// so the ledger feed carries them. Returns how many values changed.
+async fn renew_designations(
+    tx: &mut madoguchi_db::Tx,
+    renewal: &madoguchi_domain::procedure::Renewal,
+    data: &madoguchi_domain::procedure::FilingData,
+    case_id: &str,
+    authority_code: &str,
+    now: i64,
+) -> CoreResult<usize> {
+    let services = renewal.services(data);
+    let mut changed = 0;
+    for d in cases::case_designations(tx, case_id).await? {
+        if d.authority_code != authority_code || !services.contains(&d.service_code) {
+            continue;
+        }
+        let until = chrono::NaiveDate::parse_from_str(&d.valid_until, "%Y-%m-%d")
+            .map_err(|e| CoreError::Internal(format!("designation {}: {e}", d.id)))?;
+        let (from, until) = renewal
+            .next_period(until)
+            .ok_or_else(|| CoreError::Internal(format!("designation {}: no next period", d.id)))?;
+        let (from, until) = (from.to_string(), until.to_string());
+        madoguchi_db::registry::set_designation_period(tx, &d.id, &from, &until).await?;
+        for (key, old, new) in [
+            ("valid_from", &d.valid_from, &from),
+            ("valid_until", &d.valid_until, &until),
+        ] {
+            madoguchi_db::registry::insert_registry_change(
+                tx,
+                case_id,
+                authority_code,
+                "designation",
+                &d.id,
+                key,
+                &serde_json::Value::String(old.clone()),
+                &serde_json::Value::String(new.clone()),
+                now,
+            )
+            .await?;
+            changed += 1;
+        }
+    }
     Ok(changed)
 }

@@ -113,7 +113,12 @@ pub(crate) async fn addressees(
             }
             all
         };
-        for d in designations {
+        // A renewal concerns only the designations of the services it renews.
+        let renewed = def.renews.as_ref().map(|r| r.services(data));
+        for d in designations
+            .into_iter()
+            .filter(|d| renewed.as_ref().is_none_or(|s| s.contains(&d.service_code)))
+        {
             by_authority
                 .entry(d.authority_code.clone())
                 .or_default()

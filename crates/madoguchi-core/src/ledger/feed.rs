@@ -344,7 +344,14 @@ async fn case_changes(tx: &mut Tx, case_id: &str) -> CoreResult<Vec<FeedChange>>
     let mut corporate_numbers: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut office_numbers: BTreeMap<String, String> = BTreeMap::new();
     for r in db::registry_changes_of_case(tx, case_id).await? {
+        let mut service_code = None;
         let (corporate_number, office_number) = match r.target_kind.as_str() {
+            "designation" => {
+                let d = madoguchi_db::registry::get_designation(tx, &r.target_id).await?;
+                let e = madoguchi_db::registry::get_establishment(tx, &d.establishment_id).await?;
+                service_code = Some(d.service_code);
+                (None, Some(e.office_number))
+            }
             "corporation" => {
                 if !corporate_numbers.contains_key(&r.target_id) {
                     let c = madoguchi_db::registry::get_corporation(tx, &r.target_id).await?;
@@ -365,7 +372,7 @@ async fn case_changes(tx: &mut Tx, case_id: &str) -> CoreResult<Vec<FeedChange>>
             target_id: r.target_id,
             corporate_number,
             office_number,
-            service_code: None,
+            service_code,
             key: r.field_key,
             old: serde_json::from_str(&r.old_value)?,
             new: serde_json::from_str(&r.new_value)?,

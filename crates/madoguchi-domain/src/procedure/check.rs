@@ -119,6 +119,26 @@ impl Checker<'_> {
                 format!("targets: max_establishments {max} must be ≥ min_establishments"),
             );
         }
+        if let Some(r) = &d.renews {
+            let ok = d.field(&r.service_field).is_some_and(|(g, f)| {
+                !g.per_establishment && g.repeat.is_none() && f.kind.has_options()
+            });
+            if !ok {
+                self.problem(
+                    vec![Key("renews"), Key("service_field")],
+                    format!(
+                        "renews.service_field `{}` must be a top-level select field",
+                        r.service_field
+                    ),
+                );
+            }
+            if !(1..=10).contains(&r.years) {
+                self.problem(
+                    vec![Key("renews"), Key("years")],
+                    format!("renews.years {} must be 1–10", r.years),
+                );
+            }
+        }
         if let Some(r) = &d.routing
             && crate::ids::LocalGovCode::parse(&r.authority).is_err()
         {

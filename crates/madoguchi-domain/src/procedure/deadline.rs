@@ -164,3 +164,28 @@ mod tests {
         assert_eq!(day_before.due_from(d("2032-03-31")), Some(d("2032-03-30")));
     }
 }
+
+#[cfg(test)]
+mod renewal_tests {
+    use chrono::NaiveDate;
+
+    use crate::procedure::Renewal;
+
+    #[test]
+    fn a_renewal_runs_six_years_from_the_day_after_expiry() {
+        let r = Renewal {
+            service_field: "s".into(),
+            years: 6,
+        };
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            r.next_period(d("2028-03-31")),
+            Some((d("2028-04-01"), d("2034-03-31")))
+        );
+        // Ending on 28 February of a year before a leap year.
+        assert_eq!(
+            r.next_period(d("2027-02-28")),
+            Some((d("2027-03-01"), d("2033-02-28")))
+        );
+    }
+}

@@ -38,7 +38,7 @@ pub use local_rules::{Annex, AnnexBinding, LocalRules};
 pub use migrate::Migration;
 pub use model::{
     AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
-    ProcedureDefinition, ProcedureKind, Repeat, Review, Routing, Rule, Targets,
+    ProcedureDefinition, ProcedureKind, Renewal, Repeat, Review, Routing, Rule, Targets,
 };
 
 impl ProcedureDefinition {

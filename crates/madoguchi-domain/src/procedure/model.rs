@@ -50,6 +50,9 @@ pub struct ProcedureDefinition {
     /// `decision` (審査して受付 / 決定). Informational for the workspace.
     #[serde(default)]
     pub review: Review,
+    /// Accepting the filing renews the designations of the chosen services (指定更新).
+    #[serde(default)]
+    pub renews: Option<Renewal>,
     /// A fixed addressee (subsidies, reports to one government) instead of the
     /// authorities that designated the establishments concerned.
     #[serde(default)]
@@ -61,6 +64,44 @@ pub struct ProcedureDefinition {
     /// the authorities whose additions are included (display only).
     #[serde(default, skip_deserializing)]
     pub local_rules_of: Vec<String>,
+}
+
+/// `[renews]`: what accepting a renewal does to the designations it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renewal {
+    /// The top-level select (or multi-select) naming the service(s) renewed; the filing goes
+    /// only to the authorities that designated those services.
+    pub service_field: String,
+    /// 指定の有効期間 (6 years under the Long-Term Care Insurance Act).
+    pub years: u32,
+}
+
+impl Renewal {
+    /// The services the answers name.
+    pub fn services(&self, data: &FilingData) -> Vec<String> {
+        match data.fields.get(&self.service_field) {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The next period of a designation that ends on `valid_until`: from the day after, for
+    /// `years` years (ending the day before the anniversary).
+    pub fn next_period(
+        &self,
+        valid_until: chrono::NaiveDate,
+    ) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let from = valid_until.succ_opt()?;
+        let until = from
+            .checked_add_months(chrono::Months::new(self.years.checked_mul(12)?))?
+            .pred_opt()?;
+        Some((from, until))
+    }
 }
 
 /// `[routing]`: where every filing of the procedure goes.

@@ -336,3 +336,95 @@ async fn the_ehr_subsidy_goes_to_tokyo_with_its_amount_computed() {
         srv.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_goes_to_its_service_s_authority_and_extends_the_designation_six_years() {
+    for backend in backends() {
+        let srv = TestServer::start(backend).await;
+        let p1 = srv.api("provider1").await;
+        // さくらデイサービス新宿: 15 通所介護 (東京都) and 78 地域密着型通所介護 (新宿区).
+        let shinjuku = establishment_id(&p1, "1370400010").await;
+        let before = p1.get(&format!("/api/v1/establishments/{shinjuku}")).await;
+        let period = |view: &Value, service: &str| {
+            let d = designation(view, service);
+            (d["valid_from"].clone(), d["valid_until"].clone())
+        };
+        assert_eq!(period(&before.body, "78").1, "2028-03-31");
+        let r = p1
+            .post(
+                "/api/v1/filings",
+                &json!({ "procedure_id": "designation-renewal", "establishment_ids": [shinjuku] }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "[{backend}] {}", r.text);
+        let id = r.body["id"].as_str().unwrap().to_string();
+        let def = madoguchi_core::catalog::embedded_catalog().unwrap();
+        let def = def.latest("designation-renewal").unwrap();
+        let mut data = def.sample_data(std::slice::from_ref(&shinjuku));
+        data.fields.insert("service_type".into(), json!("78"));
+        data.fields
+            .insert("current_valid_until".into(), json!("2028-03-31"));
+        let r = p1
+            .put(&format!("/api/v1/filings/{id}"), &json!({ "data": data }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let to: Vec<&str> = r.body["addressees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["authority_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(to, ["131041"], "only the authority that designated 78");
+        assert_eq!(r.body["addressees"][0]["due_on"], "2028-03-30");
+        attach_missing(&p1, &id).await;
+        let r = p1
+            .post(&format!("/api/v1/filings/{id}/submit"), &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+
+        let rv = srv.api("reviewer-131041").await;
+        let case_id = rv.get("/api/v1/cases").await.body[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = rv
+            .post(&format!("/api/v1/cases/{case_id}/accept"), &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let after = p1.get(&format!("/api/v1/establishments/{shinjuku}")).await;
+        assert_eq!(
+            period(&after.body, "78"),
+            (json!("2028-04-01"), json!("2034-03-31"))
+        );
+        assert_eq!(
+            period(&after.body, "15"),
+            period(&before.body, "15"),
+            "15 untouched"
+        );
+        // The ledger feed carries the new period with the designation's natural keys.
+        let admin = srv.api("admin-131041").await;
+        let feed = admin
+            .get("/api/v1/authorities/131041/changes?since=0")
+            .await;
+        assert_eq!(feed.status, 200, "{}", feed.text);
+        let text = feed.text.clone();
+        assert!(
+            text.contains("\"designation\"")
+                && text.contains("2034-03-31")
+                && text.contains("\"78\""),
+            "{text}"
+        );
+        srv.stop().await;
+    }
+}
+
+/// The designation of one service in an establishment view.
+fn designation(view: &Value, service: &str) -> Value {
+    view["designations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["service_code"] == service)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
