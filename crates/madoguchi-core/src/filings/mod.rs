@@ -93,7 +93,7 @@ impl Addressees {
 /// authority that designated an establishment concerned (all the corporation's when the
 /// change is corporation-wide), grouped by authority.
 pub(crate) async fn addressees(
-    _app: &App,
+    app: &App,
     tx: &mut Tx,
     f: &FilingRow,
     def: &ProcedureDefinition,
@@ -103,6 +103,30 @@ pub(crate) async fn addressees(
     let mut by_authority: BTreeMap<String, Vec<DesignationRow>> = BTreeMap::new();
     if let Some(routing) = &def.routing {
         by_authority.insert(routing.authority.clone(), Vec::new());
+    } else if let Some(annexes) = &def.annexes {
+        // 指定申請: the services applied for are not designated yet; the designation rules say
+        // who designates each of them where the establishment is.
+        for code in data.choices(&annexes.field) {
+            let Some(service) = madoguchi_domain::ids::find_service_type(&code) else {
+                continue;
+            };
+            for e in ests {
+                let est = registry::get_establishment(tx, e).await?;
+                let m = registry::get_authority(tx, &est.municipality_code).await?;
+                let Some(kind) = madoguchi_domain::authority::AuthorityKind::parse(&m.kind) else {
+                    continue;
+                };
+                let facts = madoguchi_domain::authority::MunicipalityFacts {
+                    code: &m.code,
+                    kind,
+                    prefecture_code: &m.prefecture_code,
+                    delegate_code: m.delegate_code.as_deref(),
+                };
+                if let Ok(authority) = app.rules.designating_authority(service.category, &facts) {
+                    by_authority.entry(authority).or_default();
+                }
+            }
+        }
     } else {
         let designations = if def.is_corporation_wide(data) {
             registry::designations_of_corporation(tx, &f.corporation_id).await?

@@ -80,14 +80,7 @@ pub struct Renewal {
 impl Renewal {
     /// The services the answers name.
     pub fn services(&self, data: &FilingData) -> Vec<String> {
-        match data.fields.get(&self.service_field) {
-            Some(serde_json::Value::String(s)) => vec![s.clone()],
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        }
+        data.choices(&self.service_field)
     }
 
     /// The next period of a designation that ends on `valid_until`: from the day after, for
@@ -411,6 +404,20 @@ pub struct FilingData {
     /// Answers to fields of per-establishment groups, by establishment id.
     #[serde(default)]
     pub establishments: BTreeMap<String, Record>,
+}
+
+impl FilingData {
+    /// The chosen values of a top-level select (one) or multi-select (several) answer.
+    pub fn choices(&self, field: &str) -> Vec<String> {
+        match self.fields.get(field) {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// One problem with a filing's answers or attachments.

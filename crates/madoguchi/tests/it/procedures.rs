@@ -428,3 +428,44 @@ fn designation(view: &Value, service: &str) -> Value {
         .cloned()
         .unwrap_or(Value::Null)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_designation_application_goes_to_who_designates_each_service_there() {
+    for backend in backends() {
+        let srv = TestServer::start(backend).await;
+        let p1 = srv.api("provider1").await;
+        let def = madoguchi_core::catalog::embedded_catalog().unwrap();
+        let def = def.latest("designation-application").unwrap();
+        // 新宿区 is a special ward: 訪問介護 (11) is designated by 東京都, 地域密着型通所介護
+        // (78) by 新宿区 itself (designation-rules.toml).
+        for (services, expected) in [
+            (json!(["11"]), vec!["130001"]),
+            (json!(["78"]), vec!["131041"]),
+            (json!(["11", "78"]), vec!["130001", "131041"]),
+        ] {
+            let shinjuku = establishment_id(&p1, "1370400010").await;
+            let r = p1
+                .post(
+                    "/api/v1/filings",
+                    &json!({ "procedure_id": "designation-application", "establishment_ids": [shinjuku] }),
+                )
+                .await;
+            assert_eq!(r.status, 201, "[{backend}] {}", r.text);
+            let id = r.body["id"].as_str().unwrap().to_string();
+            let mut data = def.sample_data(std::slice::from_ref(&shinjuku));
+            data.fields.insert("service_types".into(), services.clone());
+            let r = p1
+                .put(&format!("/api/v1/filings/{id}"), &json!({ "data": data }))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let to: Vec<&str> = r.body["addressees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["authority_code"].as_str().unwrap())
+                .collect();
+            assert_eq!(to, expected, "[{backend}] {services}");
+        }
+        srv.stop().await;
+    }
+}
