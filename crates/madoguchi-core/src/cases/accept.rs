@@ -69,6 +69,21 @@ pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize
     )
     .await?;
     let mut changed = changed;
+    if let (Some(designates), Some(annexes)) = (&def.designates, &def.annexes) {
+        let services = data.choices(&annexes.field);
+        changed += designate(
+            app,
+            &mut tx,
+            designates,
+            &services,
+            &data,
+            &covered,
+            &c.id,
+            &c.authority_code,
+            now,
+        )
+        .await?;
+    }
     if let Some(renewal) = &def.renews {
         changed +=
             renew_designations(&mut tx, renewal, &data, case_id, &c.authority_code, now).await?;
@@ -159,6 +174,76 @@ async fn renew_designations(
             )
             .await?;
             changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// 指定申請: each service applied for that this case's authority designates at a covered
+/// establishment becomes a designation from the start date, for the definition's years
+/// (a service already designated there is left as it is). Recorded as registry changes and
+/// linked to the case.
+#[allow(clippy::too_many_arguments)]
+async fn designate(
+    app: &crate::App,
+    tx: &mut madoguchi_db::Tx,
+    designates: &madoguchi_domain::procedure::Designates,
+    services: &[String],
+    data: &madoguchi_domain::procedure::FilingData,
+    establishments: &[String],
+    case_id: &str,
+    authority_code: &str,
+    now: i64,
+) -> CoreResult<usize> {
+    let Some(start) = data
+        .fields
+        .get(&designates.start_field)
+        .and_then(|v| v.as_str())
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    else {
+        return Ok(0);
+    };
+    let (from, until) = madoguchi_domain::procedure::designation_period(start, designates.years)
+        .ok_or_else(|| CoreError::Internal("designation period out of the calendar".into()))?;
+    let mut changed = 0;
+    for e in establishments {
+        let existing = madoguchi_db::registry::designations_of_establishment(tx, e).await?;
+        for service in services {
+            let designator = crate::filings::designator(app, tx, e, service).await?;
+            if designator.as_deref() != Some(authority_code)
+                || existing.iter().any(|d| &d.service_code == service)
+            {
+                continue;
+            }
+            let row = madoguchi_db::registry::DesignationRow {
+                id: madoguchi_db::new_id(),
+                establishment_id: e.clone(),
+                service_code: service.clone(),
+                authority_code: authority_code.to_owned(),
+                valid_from: from.to_string(),
+                valid_until: until.to_string(),
+            };
+            madoguchi_db::registry::insert_designation(tx, &row).await?;
+            cases::insert_case_designation(tx, case_id, &row.id).await?;
+            for (key, value) in [
+                ("service_code", &row.service_code),
+                ("valid_from", &row.valid_from),
+                ("valid_until", &row.valid_until),
+            ] {
+                madoguchi_db::registry::insert_registry_change(
+                    tx,
+                    case_id,
+                    authority_code,
+                    "designation",
+                    &row.id,
+                    key,
+                    &serde_json::Value::Null,
+                    &serde_json::Value::String(value.clone()),
+                    now,
+                )
+                .await?;
+                changed += 1;
+            }
         }
     }
     Ok(changed)

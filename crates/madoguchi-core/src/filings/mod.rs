@@ -107,22 +107,8 @@ pub(crate) async fn addressees(
         // 指定申請: the services applied for are not designated yet; the designation rules say
         // who designates each of them where the establishment is.
         for code in data.choices(&annexes.field) {
-            let Some(service) = madoguchi_domain::ids::find_service_type(&code) else {
-                continue;
-            };
             for e in ests {
-                let est = registry::get_establishment(tx, e).await?;
-                let m = registry::get_authority(tx, &est.municipality_code).await?;
-                let Some(kind) = madoguchi_domain::authority::AuthorityKind::parse(&m.kind) else {
-                    continue;
-                };
-                let facts = madoguchi_domain::authority::MunicipalityFacts {
-                    code: &m.code,
-                    kind,
-                    prefecture_code: &m.prefecture_code,
-                    delegate_code: m.delegate_code.as_deref(),
-                };
-                if let Ok(authority) = app.rules.designating_authority(service.category, &facts) {
+                if let Some(authority) = designator(app, tx, e, &code).await? {
                     by_authority.entry(authority).or_default();
                 }
             }
@@ -168,6 +154,34 @@ pub(crate) async fn addressees(
         by_authority,
         names,
     })
+}
+
+/// Who designates `service` at this establishment, by the designation rules (`None` for an
+/// unknown service code or a category without a rule).
+pub(crate) async fn designator(
+    app: &App,
+    tx: &mut Tx,
+    establishment_id: &str,
+    service: &str,
+) -> CoreResult<Option<String>> {
+    let Some(service) = madoguchi_domain::ids::find_service_type(service) else {
+        return Ok(None);
+    };
+    let est = registry::get_establishment(tx, establishment_id).await?;
+    let m = registry::get_authority(tx, &est.municipality_code).await?;
+    let Some(kind) = madoguchi_domain::authority::AuthorityKind::parse(&m.kind) else {
+        return Ok(None);
+    };
+    let facts = madoguchi_domain::authority::MunicipalityFacts {
+        code: &m.code,
+        kind,
+        prefecture_code: &m.prefecture_code,
+        delegate_code: m.delegate_code.as_deref(),
+    };
+    Ok(app
+        .rules
+        .designating_authority(service.category, &facts)
+        .ok())
 }
 
 pub(crate) fn parse_data(text: &str) -> CoreResult<FilingData> {

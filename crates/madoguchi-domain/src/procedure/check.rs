@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Field, ProcedureDefinition};
+use super::model::{Field, FieldKind, ProcedureDefinition};
 
 /// One step of a path into the definition document.
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +118,20 @@ impl Checker<'_> {
                 vec![Key("targets")],
                 format!("targets: max_establishments {max} must be ≥ min_establishments"),
             );
+        }
+        if let Some(x) = &d.designates {
+            let ok = d.field(&x.start_field).is_some_and(|(g, f)| {
+                !g.per_establishment && g.repeat.is_none() && f.kind == FieldKind::Date
+            });
+            if !ok || d.annexes.is_none() || !(1..=10).contains(&x.years) {
+                self.problem(
+                    vec![Key("designates")],
+                    format!(
+                        "designates needs [annexes], a top-level date start_field (`{}`) and years 1–10",
+                        x.start_field
+                    ),
+                );
+            }
         }
         if let Some(r) = &d.renews {
             let ok = d.field(&r.service_field).is_some_and(|(g, f)| {

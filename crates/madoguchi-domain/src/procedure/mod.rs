@@ -37,8 +37,9 @@ pub use load::{LoadError, ProcedureCatalog, parse_definition};
 pub use local_rules::{Annex, AnnexBinding, LocalRules};
 pub use migrate::Migration;
 pub use model::{
-    AttachmentRequirement, Choice, Fanout, Field, FieldError, FieldKind, FilingData, Group, Origin,
-    ProcedureDefinition, ProcedureKind, Renewal, Repeat, Review, Routing, Rule, Targets,
+    AttachmentRequirement, Choice, Designates, Fanout, Field, FieldError, FieldKind, FilingData,
+    Group, Origin, ProcedureDefinition, ProcedureKind, Renewal, Repeat, Review, Routing, Rule,
+    Targets, designation_period,
 };
 
 impl ProcedureDefinition {

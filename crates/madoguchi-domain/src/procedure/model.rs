@@ -50,6 +50,9 @@ pub struct ProcedureDefinition {
     /// `decision` (審査して受付 / 決定). Informational for the workspace.
     #[serde(default)]
     pub review: Review,
+    /// Accepting the filing designates the services applied for (指定申請; needs `[annexes]`).
+    #[serde(default)]
+    pub designates: Option<Designates>,
     /// Accepting the filing renews the designations of the chosen services (指定更新).
     #[serde(default)]
     pub renews: Option<Renewal>,
@@ -89,12 +92,30 @@ impl Renewal {
         &self,
         valid_until: chrono::NaiveDate,
     ) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
-        let from = valid_until.succ_opt()?;
-        let until = from
-            .checked_add_months(chrono::Months::new(self.years.checked_mul(12)?))?
-            .pred_opt()?;
-        Some((from, until))
+        designation_period(valid_until.succ_opt()?, self.years)
     }
+}
+
+/// `[designates]`: accepting a 指定申請 creates the designations applied for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Designates {
+    /// The top-level date field the designation starts on (事業開始予定日).
+    pub start_field: String,
+    /// 指定の有効期間 in years (6).
+    pub years: u32,
+}
+
+/// A designation period of `years` years starting on `from` (ending the day before the
+/// anniversary).
+pub fn designation_period(
+    from: chrono::NaiveDate,
+    years: u32,
+) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let until = from
+        .checked_add_months(chrono::Months::new(years.checked_mul(12)?))?
+        .pred_opt()?;
+    Some((from, until))
 }
 
 /// `[routing]`: where every filing of the procedure goes.

@@ -465,6 +465,45 @@ async fn a_designation_application_goes_to_who_designates_each_service_there() {
                 .map(|a| a["authority_code"].as_str().unwrap())
                 .collect();
             assert_eq!(to, expected, "[{backend}] {services}");
+            if services != json!(["11"]) {
+                continue;
+            }
+            // Accepted by 東京都, the application becomes a designation for six years from
+            // the start date, on the registry and in 東京都's ledger feed.
+            let mut data = r.body["data"].clone();
+            data["fields"]["start_date"] = json!("2027-04-01");
+            let r = p1
+                .put(&format!("/api/v1/filings/{id}"), &json!({ "data": data }))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            attach_missing(&p1, &id).await;
+            let r = p1
+                .post(&format!("/api/v1/filings/{id}/submit"), &json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let tokyo = srv.api("reviewer-130001").await;
+            let case_id = tokyo.get("/api/v1/cases").await.body[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = tokyo
+                .post(&format!("/api/v1/cases/{case_id}/accept"), &json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let view = p1.get(&format!("/api/v1/establishments/{shinjuku}")).await;
+            let d = designation(&view.body, "11");
+            assert_eq!(
+                (&d["authority_code"], &d["valid_from"], &d["valid_until"]),
+                (&json!("130001"), &json!("2027-04-01"), &json!("2033-03-31")),
+                "{}",
+                view.text
+            );
+            let feed = srv
+                .api("admin-130001")
+                .await
+                .get("/api/v1/authorities/130001/changes?since=0")
+                .await;
+            assert!(feed.text.contains("2033-03-31"), "{}", feed.text);
         }
         srv.stop().await;
     }
