@@ -48,10 +48,15 @@ pub async fn return_case(
     let mut tx = app.db.begin().await?;
     let c = load_for_staff(&mut tx, actor, case_id).await?;
     let f = filings::get_filing(&mut tx, &c.filing_id).await?;
-    let def = app
+    let standard = app
         .catalog
         .get(&f.procedure_id, &f.procedure_version)
         .ok_or_else(|| CoreError::Internal("procedure missing".into()))?;
+    // The reviewer may pin what this authority's local rules add, too.
+    let rules = app
+        .catalog
+        .local_rules_for(&standard.id, std::slice::from_ref(&c.authority_code));
+    let def = &standard.with_local_rules(&rules, &|_| None);
     let mut labels = Vec::new();
     for path in &req.fields {
         match field_label(def, path) {
@@ -141,13 +146,14 @@ pub async fn return_case(
     Ok(())
 }
 
-/// The label of a field path (`fields.<id>` or `establishments.<est>.<id>`), if the
-/// procedure has that field.
+/// The label of a field path (`fields.<id>`, `establishments.<est>.<id>`, or inside a
+/// repeating group `….<group>.<index>.<id>` → 「協力医療機関 2：名称」, or the group itself
+/// `….<group>` → 「協力医療機関」), if the procedure has that field.
 pub fn field_label(
     def: &madoguchi_domain::procedure::ProcedureDefinition,
     path: &str,
 ) -> Option<String> {
-    let id = if let Some(rest) = path.strip_prefix("fields.") {
+    let rest = if let Some(rest) = path.strip_prefix("fields.") {
         rest
     } else if let Some(rest) = path.strip_prefix("establishments.") {
         rest.split_once('.')?.1
@@ -156,5 +162,48 @@ pub fn field_label(
     } else {
         return None;
     };
-    def.field(id).map(|(_, f)| f.label.clone())
+    let parts: Vec<&str> = rest.split('.').collect();
+    let repeating = |id: &str| {
+        def.groups
+            .iter()
+            .find(|g| g.id == id)
+            .and_then(|g| g.repeat.as_ref().map(|r| (g, r)))
+    };
+    match parts.as_slice() {
+        [id] => def
+            .field(id)
+            .map(|(_, f)| f.label.clone())
+            .or_else(|| repeating(id).map(|(_, r)| r.item_label.clone())),
+        [group, index, id] => {
+            let (g, r) = repeating(group)?;
+            let n: usize = index.parse().ok()?;
+            let f = g.fields.iter().find(|f| f.id == *id)?;
+            Some(format!("{} {}：{}", r.item_label, n + 1, f.label))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_label;
+
+    #[test]
+    fn labels_name_rows_of_repeating_groups() {
+        let catalog = crate::catalog::embedded_catalog().unwrap();
+        let def = catalog.latest("designation-application").unwrap();
+        assert_eq!(
+            field_label(def, "establishments.e1.tf_medical.1.tf_medical_name").as_deref(),
+            Some("協力医療機関 2：協力医療機関の名称")
+        );
+        assert_eq!(
+            field_label(def, "establishments.e1.tf_medical").as_deref(),
+            Some("協力医療機関")
+        );
+        assert_eq!(field_label(def, "fields.no_such_field"), None);
+        assert_eq!(
+            field_label(def, "establishments.e1.tf_medical.x.tf_medical_name"),
+            None
+        );
+    }
 }
