@@ -6,7 +6,10 @@
 #    MADOGUCHI_TEST_DATABASE_URL, so that every database test runs on Postgres as well as on
 #    SQLite. A URL set by the caller is used as given. Without PostgreSQL the suite runs on
 #    SQLite only, with a warning -- except under CI (CI set), where that is an error.
-# 2. Installs Chromium for the browser tests once they exist (see ensure_chromium).
+# 2. Installs Chromium, ChromeDriver and Japanese fonts for the browser tests
+#    (crates/madoguchi/tests/browser; see ensure_chromium) and axe-core from the npm registry
+#    into target/axe (see ensure_axe), and exports MADOGUCHI_BROWSER_TESTS=1 so that a missing
+#    browser fails those tests instead of skipping them.
 # 3. cargo fmt --check, cargo clippy -D warnings, cargo test, all over the workspace.
 # 4. schemathesis (from PyPI, into target/schemathesis-venv) against the demo server's API with
 #    a provider's token: no server errors, every response as documented (scripts/schemathesis.sh).
@@ -17,7 +20,8 @@
 # another user it uses `sudo -n` for apt-get and pg_ctlcluster when it can.
 #
 # Knobs: MADOGUCHI_TEST_DATABASE_URL (use this Postgres instead of the local one),
-# MADOGUCHI_BROWSER_TESTS=0 (skip the Chromium set-up), CI (make a missing database fatal).
+# MADOGUCHI_BROWSER_TESTS=0 (skip the Chromium and axe-core set-up; the browser tests then
+# skip themselves), CI (make a missing database, browser or axe-core fatal).
 # Sourcing this file defines the functions without running anything.
 set -euo pipefail
 
@@ -158,16 +162,33 @@ ensure_postgres() {
 }
 
 # ---- Browser tests ------------------------------------------------------------------------
-# ensure_chromium: Debian's Chromium, ChromeDriver and Japanese fonts for the headless browser
-# tests (crates/madoguchi-web/tests/browser). Called only when that directory exists and
+BROWSER_TESTS_DIR=crates/madoguchi/tests/browser
+
+# ensure_chromium: Debian's Chromium, ChromeDriver, Japanese fonts and Chromium's Japanese
+# user interface (chromium-l10n: date pickers and file choosers as Japanese users see them) for
+# the headless browser tests ($BROWSER_TESTS_DIR). Called only when that directory exists and
 # MADOGUCHI_BROWSER_TESTS is not 0.
 ensure_chromium() {
-    local packages=(chromium chromium-driver fonts-noto-cjk) installed
+    local packages=(chromium chromium-driver fonts-noto-cjk chromium-l10n) installed
     installed=$(dpkg-query -W -f='${Status}\n' "${packages[@]}" 2>/dev/null | grep -c 'install ok installed' || true)
-    if command -v chromium >/dev/null && [[ $installed -eq ${#packages[@]} ]]; then
+    if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver && $installed -eq ${#packages[@]} ]]; then
         return 0
     fi
     apt_install "${packages[@]}" || die "could not install ${packages[*]}"
+}
+
+# ensure_axe: axe-core 4 from the npm registry into target/axe, where the browser tests read
+# it (node_modules/axe-core/axe.min.js). Needs npm (Debian's, installed when missing).
+ensure_axe() {
+    local dir="${CARGO_TARGET_DIR:-target}/axe"
+    [[ -f $dir/node_modules/axe-core/axe.min.js ]] && return 0
+    if ! command -v npm >/dev/null; then
+        apt_install npm || die "could not install npm (for axe-core)"
+    fi
+    log "npm install --prefix $dir axe-core@4"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund axe-core@4 </dev/null >&2 ||
+        die "could not install axe-core from the npm registry"
 }
 # -------------------------------------------------------------------------------------------
 
@@ -201,8 +222,11 @@ main() {
 
     ensure_postgres
     ensure_clamd
-    if [[ ${MADOGUCHI_BROWSER_TESTS:-1} != 0 && -d crates/madoguchi-web/tests/browser ]]; then
+    if [[ ${MADOGUCHI_BROWSER_TESTS:-1} != 0 && -d $BROWSER_TESTS_DIR ]]; then
         ensure_chromium
+        ensure_axe
+        # From here on a missing browser fails the browser tests instead of skipping them.
+        export MADOGUCHI_BROWSER_TESTS=1
     fi
 
     log "cargo fmt --check"

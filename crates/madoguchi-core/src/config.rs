@@ -17,6 +17,8 @@ pub struct CoreConfig {
     pub job_backoff_base_ms: i64,
     /// Attempts before a job is given up (status `dead`).
     pub job_max_attempts: i64,
+    /// Time of day (JST, `HH:MM`) of the daily notification sweep; empty: no sweep.
+    pub daily_sweep_at: String,
     /// Largest single upload accepted, in bytes.
     pub max_upload_bytes: u64,
     /// Largest total of the distinct files linked to one filing, in bytes.
@@ -44,6 +46,7 @@ impl Default for CoreConfig {
             mail: MailConfig::default(),
             job_backoff_base_ms: 30_000,
             job_max_attempts: 8,
+            daily_sweep_at: "07:00".into(),
             max_upload_bytes: 25 * 1024 * 1024,
             max_filing_bytes: 200 * 1024 * 1024,
             max_archive_unpacked_bytes: 100 * 1024 * 1024,

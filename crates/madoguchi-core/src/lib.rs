@@ -4,6 +4,8 @@
 //! outside effects (mail, webhooks), so a change and its consequences commit or vanish together.
 
 pub mod actor;
+// Authority admin (issue #4, workspace part B).
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -17,6 +19,8 @@ pub mod jobs;
 pub mod ledger;
 pub mod local_rules;
 pub mod mail;
+// Provider portal, part B (issue #4): in-app notifications, e-mail preferences, daily sweep.
+pub mod notifications;
 pub mod policy;
 pub mod registry;
 pub mod uploads;
@@ -28,7 +32,6 @@ pub use error::{CoreError, CoreResult};
 
 use madoguchi_db::Db;
 use madoguchi_domain::authority::DesignationRules;
-use madoguchi_domain::procedure::ProcedureCatalog;
 
 /// Argon2id hashes computed at once (each takes ~19 MiB and one core for tens of ms); more
 /// sign-ins wait their turn rather than starve the server.
@@ -38,7 +41,8 @@ const PASSWORD_HASH_CONCURRENCY: usize = 2;
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
-    pub catalog: Arc<ProcedureCatalog>,
+    /// Procedures (fixed) and local rules (live: files overlaid with published admin rules).
+    pub catalog: Arc<catalog::Catalog>,
     pub rules: Arc<DesignationRules>,
     pub blobs: blobs::BlobStore,
     pub clock: Arc<dyn clock::Clock>,
@@ -67,7 +71,7 @@ impl App {
         let oidc = auth::oidc::relying_party(&config.oidc)?;
         Ok(App {
             db,
-            catalog: Arc::new(catalog),
+            catalog: Arc::new(catalog::Catalog::new(catalog)),
             rules: Arc::new(rules),
             blobs,
             clock,

@@ -1,6 +1,7 @@
 //! Publishing local rules (独自ルール): what each authority adds to the standard
 //! procedures, readable by anyone (the law requires local rules to be published). The rules
-//! themselves are data files (`procedures/local-rules/`), loaded with the catalog.
+//! are data files (`procedures/local-rules/`), loaded with the catalog, overlaid with what the
+//! authorities' admins published through the admin pages (`crate::admin::local_rules`).
 
 use madoguchi_db::{DbError, registry};
 use madoguchi_domain::procedure::{Condition, LocalRules, ProcedureDefinition};
@@ -46,6 +47,8 @@ pub struct PublishedRule {
 pub struct PublishedLocalRules {
     pub authority_code: String,
     pub authority_name: String,
+    /// Where to ask about them.
+    pub contact: crate::admin::authority::AuthorityContact,
     pub rules: Vec<PublishedRule>,
 }
 
@@ -59,15 +62,18 @@ pub async fn published(app: &App, code: &str) -> CoreResult<PublishedLocalRules>
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
+    let contact = crate::admin::authority::contact(app, code).await?;
     let rules = app
         .catalog
         .local_rules_of(code)
         .into_iter()
-        .filter_map(|r| Some(describe(app.catalog.latest(&r.procedure)?, r)))
+        .filter(|r| !r.is_empty())
+        .filter_map(|r| Some(describe(app.catalog.latest(&r.procedure)?, &r)))
         .collect();
     Ok(PublishedLocalRules {
         authority_code: authority.code,
         authority_name: authority.name,
+        contact,
         rules,
     })
 }
@@ -80,10 +86,38 @@ pub async fn index(app: &App) -> CoreResult<Vec<(String, String, usize)>> {
     Ok(all
         .into_iter()
         .map(|a| {
-            let n = app.catalog.local_rules_of(&a.code).len();
+            let n = app
+                .catalog
+                .local_rules_of(&a.code)
+                .iter()
+                .filter(|r| !r.is_empty())
+                .count();
             (a.code, a.name, n)
         })
         .collect())
+}
+
+/// The local rules a case is bound by: its authority's rule for the procedure as it stood
+/// when the case's current version arrived (`version_created_at`), so publishing a change
+/// later does not change what a submitted case was checked against. Empty when the authority
+/// added nothing then.
+pub async fn in_force_for_case(
+    app: &App,
+    tx: &mut madoguchi_db::Tx,
+    authority_code: &str,
+    procedure_id: &str,
+    version_created_at: i64,
+) -> CoreResult<Vec<std::sync::Arc<LocalRules>>> {
+    Ok(crate::admin::rules_in_force::in_force_at(
+        app,
+        tx,
+        authority_code,
+        procedure_id,
+        version_created_at,
+    )
+    .await?
+    .into_iter()
+    .collect())
 }
 
 fn describe(def: &ProcedureDefinition, r: &LocalRules) -> PublishedRule {

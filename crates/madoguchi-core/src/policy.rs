@@ -79,8 +79,39 @@ pub fn may_use_ledger(actor: &Actor, authority_code: &str) -> CoreResult<()> {
     }
 }
 
+/// An authority's administration (staff accounts, local rules, authority details,
+/// statistics) is for that authority's admins: another authority's code is `NotFound` for
+/// everyone, and the authority's own reviewers are refused (`Forbidden`).
+pub fn may_administer_authority(actor: &Actor, authority_code: &str) -> CoreResult<()> {
+    if actor.authority_code() != Some(authority_code) {
+        return Err(CoreError::NotFound);
+    }
+    match actor.role {
+        Role::AuthorityAdmin { .. } => Ok(()),
+        _ => Err(CoreError::Forbidden(
+            "この操作は自治体の管理者のみが行えます。".into(),
+        )),
+    }
+}
+
 /// Both parties of a case may comment on it: its authority's staff and the filing corporation.
 pub fn may_comment_case(
+    actor: &Actor,
+    case_authority_code: &str,
+    case_corporation_id: &str,
+) -> CoreResult<()> {
+    if actor.authority_code() == Some(case_authority_code)
+        || actor.corporation_id() == Some(case_corporation_id)
+    {
+        Ok(())
+    } else {
+        Err(CoreError::NotFound)
+    }
+}
+
+/// Both parties of a case may read its form set (print view, .xlsx): the addressed
+/// authority's staff and the filing corporation's provider staff.
+pub fn may_read_case_form(
     actor: &Actor,
     case_authority_code: &str,
     case_corporation_id: &str,
@@ -168,7 +199,37 @@ mod tests {
             Err(CoreError::NotFound)
         ));
         assert!(matches!(may_use_ledger(&p, "c1"), Err(CoreError::NotFound)));
+        let admin = actor(Role::AuthorityAdmin {
+            authority_code: "131041".into(),
+        });
+        assert!(may_administer_authority(&admin, "131041").is_ok());
+        assert!(matches!(
+            may_administer_authority(&admin, "141003"),
+            Err(CoreError::NotFound)
+        ));
+        assert!(matches!(
+            may_administer_authority(&r, "131041"),
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            may_administer_authority(&r, "141003"),
+            Err(CoreError::NotFound)
+        ));
+        assert!(matches!(
+            may_administer_authority(&p, "131041"),
+            Err(CoreError::NotFound)
+        ));
         assert!(may_comment_case(&p, "141003", "c1").is_ok());
+        assert!(may_read_case_form(&p, "141003", "c1").is_ok());
+        assert!(may_read_case_form(&r, "131041", "c9").is_ok());
+        assert!(matches!(
+            may_read_case_form(&p, "141003", "c2"),
+            Err(CoreError::NotFound)
+        ));
+        assert!(matches!(
+            may_read_case_form(&r, "141003", "c1"),
+            Err(CoreError::NotFound)
+        ));
         assert!(matches!(
             may_comment_case(&p, "141003", "c2"),
             Err(CoreError::NotFound)

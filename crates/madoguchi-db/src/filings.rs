@@ -224,3 +224,70 @@ pub async fn lock(tx: &mut Tx, id: &str) -> DbResult<()> {
     }
     Ok(())
 }
+
+// ---- Tracking (provider portal, part B): the filing list by status, paginated ------------
+
+/// Which filings the provider's list shows: `""` all; `draft`; `withdrawn` (the filing, or
+/// one of its authorities); `submitted`, `returned`, `accepted` (at least one authority in
+/// that status). A literal, so the query stays static text.
+macro_rules! track_filter {
+    () => {
+        "f.corporation_id = $1 AND (
+               $2 = ''
+            OR ($2 = 'draft' AND f.status = 'draft')
+            OR ($2 = 'withdrawn' AND (f.status = 'withdrawn'
+                 OR EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = 'withdrawn')))
+            OR ($2 IN ('submitted', 'returned', 'accepted')
+                 AND EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = $2)))"
+    };
+}
+
+/// One page of a corporation's filings under a status filter (see `track_filter!`), most
+/// recently changed first.
+pub async fn track_filings(
+    tx: &mut Tx,
+    corporation_id: &str,
+    status: &str,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<FilingRow>> {
+    let sql = concat!(
+        "SELECT id, corporation_id, procedure_id, procedure_version, status, data, reference, created_by, created_at, updated_at, submitted_at, lock_version, migrated_from
+         FROM filings f WHERE ",
+        track_filter!(),
+        " ORDER BY f.updated_at DESC, f.id DESC LIMIT $3 OFFSET $4"
+    );
+    Ok(with_conn!(tx, c => sqlx::query_as::<_, FilingRow>(sql)
+        .bind(corporation_id).bind(status).bind(limit).bind(offset).fetch_all(c).await)?)
+}
+
+/// How many of a corporation's filings each status filter holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackCounts {
+    pub all: i64,
+    pub draft: i64,
+    pub submitted: i64,
+    pub returned: i64,
+    pub accepted: i64,
+    pub withdrawn: i64,
+}
+
+pub async fn track_counts(tx: &mut Tx, corporation_id: &str) -> DbResult<TrackCounts> {
+    let r: (i64, i64, i64, i64, i64, i64) = with_conn!(tx, c => sqlx::query_as(
+        "SELECT COUNT(*),
+                CAST(COALESCE(SUM(CASE WHEN f.status = 'draft' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = 'submitted') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = 'returned') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = 'accepted') THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN f.status = 'withdrawn' OR EXISTS (SELECT 1 FROM cases c WHERE c.filing_id = f.id AND c.status = 'withdrawn') THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM filings f WHERE f.corporation_id = $1")
+        .bind(corporation_id).fetch_one(c).await)?;
+    Ok(TrackCounts {
+        all: r.0,
+        draft: r.1,
+        submitted: r.2,
+        returned: r.3,
+        accepted: r.4,
+        withdrawn: r.5,
+    })
+}

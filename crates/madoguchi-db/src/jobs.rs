@@ -118,3 +118,11 @@ pub async fn next_run_at(tx: &mut Tx) -> DbResult<Option<i64>> {
         "SELECT MIN(run_at) FROM jobs WHERE status = 'queued'").fetch_one(c).await)?;
     Ok(r.0)
 }
+
+/// Whether a job with this dedup key was ever enqueued (whatever became of it).
+pub async fn exists_with_dedup_key(tx: &mut Tx, dedup_key: &str) -> DbResult<bool> {
+    let r: Option<(String,)> = with_conn!(tx, c => sqlx::query_as(
+        "SELECT id FROM jobs WHERE dedup_key = $1")
+        .bind(dedup_key).fetch_optional(c).await)?;
+    Ok(r.is_some())
+}

@@ -7,16 +7,27 @@
 
 pub mod attachments;
 pub mod audit;
+// Authority admin (issue #4, workspace part B).
+pub mod authority_admin;
 pub mod backup;
+// Provider portal part A: batches of drafts, prefill sources.
+pub mod batches;
 pub mod cases;
 mod error;
 pub mod filings;
+pub mod inbox;
 pub mod jobs;
 pub mod ledger;
+pub mod local_rules;
+// Provider portal, part B (issue #4): notifications, answers to returns, satisfaction.
+pub mod notifications;
 pub mod oidc;
 mod pool;
 pub mod registry;
+pub mod returns;
+pub mod satisfaction;
 pub mod staff;
+pub mod statistics;
 pub mod users;
 
 pub use error::DbError;

@@ -53,6 +53,15 @@ impl AuthorityKind {
             AuthorityKind::Union => "広域連合",
         }
     }
+
+    /// How a form addresses the authority's head: 「東京都知事」「新宿区長」「横浜市長」
+    /// (a 広域連合 or 一部事務組合 is addressed as 「…長」 too). The form adds 「殿」.
+    pub fn head_title(self, authority_name: &str) -> String {
+        match self {
+            AuthorityKind::Prefecture => format!("{authority_name}知事"),
+            _ => format!("{authority_name}長"),
+        }
+    }
 }
 
 /// Who designates a category of service.
@@ -146,6 +155,21 @@ impl DesignationRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_address_the_head_of_the_authority() {
+        assert_eq!(AuthorityKind::Prefecture.head_title("東京都"), "東京都知事");
+        assert_eq!(AuthorityKind::SpecialWard.head_title("新宿区"), "新宿区長");
+        assert_eq!(
+            AuthorityKind::DesignatedCity.head_title("横浜市"),
+            "横浜市長"
+        );
+        assert_eq!(AuthorityKind::CoreCity.head_title("八王子市"), "八王子市長");
+        assert_eq!(
+            AuthorityKind::Union.head_title("○○広域連合"),
+            "○○広域連合長"
+        );
+    }
 
     const RULES: &str = include_str!("../../../reference-data/designation-rules.toml");
 

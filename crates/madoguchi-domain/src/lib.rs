@@ -13,4 +13,7 @@ pub mod kana;
 pub mod ledger;
 pub mod procedure;
 pub mod registry;
+// Provider portal, part B (issue #4): reminder stages and answering returns item by item.
+pub mod reminders;
+pub mod returns;
 pub mod wareki;

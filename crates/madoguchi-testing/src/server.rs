@@ -65,6 +65,9 @@ impl TestServer {
         .expect("config");
         config.mail = sink.mail_config();
         config.jobs.backoff_base_ms = 20;
+        // The daily notification sweep runs on the system clock; tests that want it turn it
+        // on in their tweak or call `madoguchi_core::notifications::sweep::sweep` themselves.
+        config.jobs.daily_sweep_at = String::new();
         config.web.demo = true;
         config.web.cookie_secure = false;
         // Tests sign in many times from 127.0.0.1; the rate-limit test sets its own limit.

@@ -45,6 +45,12 @@ static ASSETS: &[Asset] = &[
         content_type: "image/svg+xml",
         bytes: include_bytes!("../assets/favicon.svg"),
     },
+    // Provider portal part A: background saving of draft forms.
+    Asset {
+        name: "autosave.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/autosave.js"),
+    },
 ];
 
 /// Number of hex digits of the SHA-256 used in `?v=`; 64 bits is plenty to bust caches.

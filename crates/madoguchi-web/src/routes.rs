@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use madoguchi_core::policy::Access;
 
 use crate::error::AppError;
@@ -200,7 +200,7 @@ pub fn table() -> Vec<RouteSpec> {
             || get(api::filings::download_attachment),
         ),
         spec(Method::GET, "/api/v1/cases", AuthorityStaff, Api, || {
-            get(api::cases::list_cases)
+            get(api::inbox::list_cases)
         }),
         spec(
             Method::GET,
@@ -229,6 +229,56 @@ pub fn table() -> Vec<RouteSpec> {
             CaseParty,
             Api,
             || post(api::cases::comment_case),
+        ),
+        // Authority workspace API (api::inbox, api::cases).
+        spec(
+            Method::GET,
+            "/api/v1/cases/{id}/diff",
+            AuthorityStaff,
+            Api,
+            || get(api::cases::diff_case),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/cases/{id}/assign",
+            AuthorityStaff,
+            Api,
+            || post(api::cases::assign_case),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/cases/bulk-accept",
+            AuthorityStaff,
+            Api,
+            || post(api::inbox::bulk_accept),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/colleagues",
+            AuthorityStaff,
+            Api,
+            || get(api::inbox::list_colleagues),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/saved-filters",
+            AuthorityStaff,
+            Api,
+            || get(api::inbox::list_saved_filters),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/saved-filters",
+            AuthorityStaff,
+            Api,
+            || post(api::inbox::create_saved_filter),
+        ),
+        spec(
+            Method::DELETE,
+            "/api/v1/saved-filters/{id}",
+            AuthorityStaff,
+            Api,
+            || delete(api::inbox::delete_saved_filter),
         ),
         // Ledger linkage (api::ledger): feed and exports for staff, webhooks and import for admins.
         spec(
@@ -346,7 +396,7 @@ pub fn table() -> Vec<RouteSpec> {
             post(pages::home::logout)
         }),
         spec(Method::GET, "/filings", Provider, Page, || {
-            get(pages::filings::list)
+            get(pages::tracking::list)
         }),
         spec(Method::POST, "/filings", Provider, Page, || {
             post(pages::filings::create)
@@ -378,7 +428,7 @@ pub fn table() -> Vec<RouteSpec> {
             "/filings/{id}/withdraw",
             Provider,
             Page,
-            || post(pages::filings::withdraw),
+            || post(pages::withdraw::submit),
         ),
         RouteSpec {
             large_body: true,
@@ -393,36 +443,477 @@ pub fn table() -> Vec<RouteSpec> {
         spec(Method::GET, "/attachments/{id}", CaseParty, Page, || {
             get(pages::filings::download)
         }),
+        // Provider portal part A (pages::{my, batches, bulk, drafts}, api::batches): マイページ,
+        // change once file everywhere, 一括申請, batches of drafts, autosave, copying a 付表.
+        spec(Method::GET, "/api/v1/organisation", Provider, Api, || {
+            get(api::batches::get_organisation)
+        }),
+        spec(Method::POST, "/api/v1/changes", Provider, Api, || {
+            post(api::batches::create_change)
+        }),
+        spec(Method::POST, "/api/v1/bulk-filings", Provider, Api, || {
+            post(api::batches::create_bulk)
+        }),
+        spec(Method::GET, "/api/v1/batches/{id}", Provider, Api, || {
+            get(api::batches::get_batch)
+        }),
+        spec(
+            Method::POST,
+            "/api/v1/batches/{id}/submit",
+            Provider,
+            Api,
+            || post(api::batches::submit_batch),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/filings/{id}/annex-sources",
+            Provider,
+            Api,
+            || get(api::batches::list_annex_sources),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/filings/{id}/copy-annex",
+            Provider,
+            Api,
+            || post(api::batches::copy_annex),
+        ),
+        spec(Method::GET, "/my", Provider, Page, || get(pages::my::show)),
+        spec(Method::GET, "/my/changes/new", Provider, Page, || {
+            get(pages::my::change_form)
+        }),
+        spec(Method::POST, "/my/changes", Provider, Page, || {
+            post(pages::my::prepare_change)
+        }),
+        spec(Method::GET, "/batches/{id}", Provider, Page, || {
+            get(pages::batches::show)
+        }),
+        spec(Method::POST, "/batches/{id}/submit", Provider, Page, || {
+            post(pages::batches::submit_all)
+        }),
+        RouteSpec {
+            large_body: true,
+            ..spec(
+                Method::POST,
+                "/batches/{id}/attachments",
+                Provider,
+                Page,
+                || post(pages::batches::upload),
+            )
+        },
+        spec(Method::GET, "/batches/{id}/answers", Provider, Page, || {
+            get(pages::bulk::answers)
+        }),
+        spec(
+            Method::POST,
+            "/batches/{id}/answers",
+            Provider,
+            Page,
+            || post(pages::bulk::save_answers),
+        ),
+        spec(Method::GET, "/bulk/new", Provider, Page, || {
+            get(pages::bulk::new_form)
+        }),
+        spec(Method::POST, "/bulk", Provider, Page, || {
+            post(pages::bulk::start)
+        }),
+        spec(
+            Method::POST,
+            "/filings/{id}/autosave",
+            Provider,
+            Page,
+            || post(pages::drafts::autosave),
+        ),
+        spec(
+            Method::GET,
+            "/filings/{id}/copy-annex",
+            Provider,
+            Page,
+            || get(pages::drafts::copy_annex_form),
+        ),
+        spec(
+            Method::POST,
+            "/filings/{id}/copy-annex",
+            Provider,
+            Page,
+            || post(pages::drafts::copy_annex),
+        ),
+        spec(
+            Method::POST,
+            "/filings/{id}/attachments/remove",
+            Provider,
+            Page,
+            || post(pages::drafts::remove_file),
+        ),
+        // End of provider portal part A.
+        // Authority workspace: inbox, case view, decisions (pages::inbox, case_view, decisions).
         spec(Method::GET, "/inbox", AuthorityStaff, Page, || {
-            get(pages::cases::inbox)
+            get(pages::inbox::inbox)
         }),
+        spec(Method::POST, "/inbox/filters", AuthorityStaff, Page, || {
+            post(pages::inbox::save_filter)
+        }),
+        spec(
+            Method::POST,
+            "/inbox/filters/{id}/delete",
+            AuthorityStaff,
+            Page,
+            || post(pages::inbox::delete_filter),
+        ),
+        spec(
+            Method::POST,
+            "/inbox/bulk-accept",
+            AuthorityStaff,
+            Page,
+            || post(pages::decisions::bulk_accept),
+        ),
         spec(Method::GET, "/cases/{id}", AuthorityStaff, Page, || {
-            get(pages::cases::detail)
+            get(pages::case_view::detail)
         }),
+        spec(
+            Method::GET,
+            "/cases/{id}/diff",
+            AuthorityStaff,
+            Page,
+            || get(pages::case_view::diff),
+        ),
+        spec(
+            Method::GET,
+            "/attachments/{id}/preview",
+            CaseParty,
+            Page,
+            || get(pages::case_view::preview),
+        ),
         spec(
             Method::POST,
             "/cases/{id}/accept",
             AuthorityStaff,
             Page,
-            || post(pages::cases::accept),
+            || post(pages::decisions::accept),
         ),
         spec(
             Method::POST,
             "/cases/{id}/return",
             AuthorityStaff,
             Page,
-            || post(pages::cases::return_case),
+            || post(pages::decisions::return_case),
+        ),
+        spec(
+            Method::POST,
+            "/cases/{id}/assign",
+            AuthorityStaff,
+            Page,
+            || post(pages::decisions::assign),
         ),
         spec(
             Method::POST,
             "/cases/{id}/comments",
             AuthorityStaff,
             Page,
-            || post(pages::cases::comment),
+            || post(pages::decisions::comment),
+        ),
+        // Provider portal, part B (issue #4): receipt and satisfaction, withdrawal with a
+        // confirmation step, notifications and their e-mail settings; API alongside.
+        spec(Method::GET, "/filings/{id}/receipt", Provider, Page, || {
+            get(pages::receipt::show)
+        }),
+        spec(
+            Method::POST,
+            "/filings/{id}/satisfaction",
+            Provider,
+            Page,
+            || post(pages::receipt::rate),
+        ),
+        spec(
+            Method::GET,
+            "/filings/{id}/withdraw",
+            Provider,
+            Page,
+            || get(pages::withdraw::form),
+        ),
+        spec(Method::GET, "/notifications", Provider, Page, || {
+            get(pages::notifications::list)
+        }),
+        spec(Method::POST, "/notifications/open", Provider, Page, || {
+            post(pages::notifications::open)
+        }),
+        spec(Method::POST, "/notifications/read", Provider, Page, || {
+            post(pages::notifications::mark_read)
+        }),
+        spec(
+            Method::GET,
+            "/settings/notifications",
+            Provider,
+            Page,
+            || get(pages::notifications::settings),
+        ),
+        spec(
+            Method::POST,
+            "/settings/notifications",
+            Provider,
+            Page,
+            || post(pages::notifications::save_settings),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/filings/{id}/receipt",
+            Provider,
+            Api,
+            || get(api::followup::get_receipt),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/filings/{id}/return-replies",
+            Provider,
+            Api,
+            || get(api::followup::get_return_replies),
+        ),
+        spec(
+            Method::PUT,
+            "/api/v1/filings/{id}/return-replies",
+            Provider,
+            Api,
+            || put(api::followup::put_return_replies),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/filings/{id}/satisfaction",
+            Provider,
+            Api,
+            || post(api::followup::rate_filing),
+        ),
+        spec(Method::GET, "/api/v1/notifications", Provider, Api, || {
+            get(api::followup::list_notifications)
+        }),
+        // The form set of a case (pages::form_set): print view and .xlsx, for both parties;
+        // madoguchi_core::cases::form_set applies the object rule.
+        spec(Method::GET, "/cases/{id}/form", CaseParty, Page, || {
+            get(pages::form_set::show)
+        }),
+        spec(
+            Method::GET,
+            "/cases/{id}/form.xlsx",
+            CaseParty,
+            Page,
+            || get(pages::form_set::xlsx),
         ),
     ];
+    t.extend(authority_admin_routes());
     t.sort_by_key(|s| (s.path, s.method.to_string()));
     t
+}
+
+/// Authority admin (issue #4, workspace part B): the 「管理」 pages (`pages::admin`) and their
+/// API (`api::admin`). The use cases check that the admin belongs to the authority.
+fn authority_admin_routes() -> Vec<RouteSpec> {
+    use Access::*;
+    use Surface::*;
+    vec![
+        spec(Method::GET, "/admin", AuthorityAdmin, Page, || {
+            get(pages::admin::index)
+        }),
+        spec(Method::GET, "/admin/staff", AuthorityAdmin, Page, || {
+            get(pages::admin::staff::list)
+        }),
+        spec(Method::POST, "/admin/staff", AuthorityAdmin, Page, || {
+            post(pages::admin::staff::create)
+        }),
+        spec(
+            Method::GET,
+            "/admin/staff/{id}",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::staff::member),
+        ),
+        spec(
+            Method::POST,
+            "/admin/staff/{id}/role",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::staff::set_role),
+        ),
+        spec(
+            Method::POST,
+            "/admin/staff/{id}/disabled",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::staff::set_disabled),
+        ),
+        spec(
+            Method::POST,
+            "/admin/staff/{id}/second-factor",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::staff::reset_second_factor),
+        ),
+        spec(
+            Method::POST,
+            "/admin/staff/{id}/password",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::staff::set_password),
+        ),
+        spec(
+            Method::GET,
+            "/admin/local-rules",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::local_rules::overview),
+        ),
+        spec(
+            Method::GET,
+            "/admin/local-rules/{procedure}",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::local_rules::editor),
+        ),
+        spec(
+            Method::POST,
+            "/admin/local-rules/{procedure}/edit",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::local_rules::edit),
+        ),
+        spec(
+            Method::POST,
+            "/admin/local-rules/{procedure}/publish",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::local_rules::publish),
+        ),
+        spec(
+            Method::POST,
+            "/admin/local-rules/{procedure}/discard",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::local_rules::discard),
+        ),
+        spec(
+            Method::GET,
+            "/admin/local-rules/{procedure}/preview",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::preview::show),
+        ),
+        spec(
+            Method::POST,
+            "/admin/local-rules/{procedure}/preview",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::preview::check),
+        ),
+        spec(Method::GET, "/admin/master", AuthorityAdmin, Page, || {
+            get(pages::admin::master::show)
+        }),
+        spec(
+            Method::POST,
+            "/admin/master/authority",
+            AuthorityAdmin,
+            Page,
+            || post(pages::admin::master::save),
+        ),
+        spec(
+            Method::GET,
+            "/admin/statistics",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::statistics::show),
+        ),
+        spec(
+            Method::GET,
+            "/admin/statistics/download",
+            AuthorityAdmin,
+            Page,
+            || get(pages::admin::statistics::download),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/statistics",
+            AuthorityAdmin,
+            Api,
+            || get(api::admin::get_statistics),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/admin/local-rules",
+            AuthorityAdmin,
+            Api,
+            || get(api::admin::list_rules),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/local-rules/{procedure}/draft",
+            AuthorityAdmin,
+            Api,
+            || get(api::admin::get_draft),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/local-rules/{procedure}/draft",
+            AuthorityAdmin,
+            Api,
+            || post(api::admin::edit_draft),
+        ),
+        spec(
+            Method::DELETE,
+            "/api/v1/authorities/{code}/local-rules/{procedure}/draft",
+            AuthorityAdmin,
+            Api,
+            || delete(api::admin::discard_draft),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/local-rules/{procedure}/preview",
+            AuthorityAdmin,
+            Api,
+            || post(api::admin::preview_draft),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/local-rules/{procedure}/publish",
+            AuthorityAdmin,
+            Api,
+            || post(api::admin::publish_draft),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/staff",
+            AuthorityAdmin,
+            Api,
+            || get(api::admin::list_staff),
+        ),
+        spec(
+            Method::POST,
+            "/api/v1/authorities/{code}/staff",
+            AuthorityAdmin,
+            Api,
+            || post(api::admin::create_staff),
+        ),
+        spec(
+            Method::PUT,
+            "/api/v1/authorities/{code}/staff/{id}",
+            AuthorityAdmin,
+            Api,
+            || put(api::admin::update_staff),
+        ),
+        spec(
+            Method::GET,
+            "/api/v1/authorities/{code}/details",
+            AuthorityAdmin,
+            Api,
+            || get(api::admin::get_details),
+        ),
+        spec(
+            Method::PUT,
+            "/api/v1/authorities/{code}/details",
+            AuthorityAdmin,
+            Api,
+            || put(api::admin::update_details),
+        ),
+        spec(Method::GET, "/api/v1/code-tables", SignedIn, Api, || {
+            get(api::admin::code_tables)
+        }),
+    ]
 }
 
 /// Builds the router from the table, each route wrapped in its policy.

@@ -38,6 +38,9 @@ pub struct ServerConfig {
 pub struct JobsConfig {
     pub backoff_base_ms: i64,
     pub max_attempts: i64,
+    /// Time of day (JST, `HH:MM`) of the daily notification sweep; empty: off.
+    #[serde(default)]
+    pub daily_sweep_at: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -112,6 +115,13 @@ impl Config {
         anyhow::ensure!(
             self.jobs.backoff_base_ms >= 0,
             "jobs.backoff_base_ms must not be negative"
+        );
+        anyhow::ensure!(
+            self.jobs.daily_sweep_at.trim().is_empty()
+                || chrono::NaiveTime::parse_from_str(self.jobs.daily_sweep_at.trim(), "%H:%M")
+                    .is_ok(),
+            "jobs.daily_sweep_at must be HH:MM (Japan time) or empty, got {:?}",
+            self.jobs.daily_sweep_at
         );
         anyhow::ensure!(
             self.uploads.max_bytes >= 1024,
@@ -196,6 +206,7 @@ impl Config {
             mail: self.mail.clone(),
             job_backoff_base_ms: self.jobs.backoff_base_ms,
             job_max_attempts: self.jobs.max_attempts,
+            daily_sweep_at: self.jobs.daily_sweep_at.trim().to_string(),
             max_upload_bytes: self.uploads.max_bytes,
             max_filing_bytes: self.uploads.max_filing_bytes,
             max_archive_unpacked_bytes: self.uploads.max_archive_unpacked_bytes,

@@ -15,7 +15,10 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App>
     std::fs::create_dir_all(&config.data_dir)?;
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
-    Ok(App::new(db, config.core(), clock)?)
+    let app = App::new(db, config.core(), clock)?;
+    // Local rules authority admins published apply from the start.
+    madoguchi_core::admin::local_rules::load_published(&app).await?;
+    Ok(app)
 }
 
 /// Opens with the system clock.

@@ -269,10 +269,11 @@ fn may_act(w: &World, route: &Route, actor: &Actor, kind: Kind, id: &str) -> boo
             .is_some_and(|f| corp(actor) == Some(f.corporation_id.as_str())),
         Kind::Case => w.cases.get(id).is_some_and(|c| {
             let staff = authority(actor) == Some(c.authority_code.as_str());
-            // Comments are the only case action open to both parties (API).
-            let party = route.path.ends_with("/comments")
-                && route.surface == Surface::Api
-                && corp(actor) == Some(c.corporation_id.as_str());
+            // Open to both parties: comments (API) and the case's form set (print view,
+            // .xlsx).
+            let both = (route.path.ends_with("/comments") && route.surface == Surface::Api)
+                || route.path.starts_with("/cases/{id}/form");
+            let party = both && corp(actor) == Some(c.corporation_id.as_str());
             staff || party
         }),
         Kind::Establishment => w.establishments.get(id).is_some_and(|e| {

@@ -1,7 +1,7 @@
 //! Account administration: disabling a user ends all of their sessions and invalidates their
 //! API tokens at once (tokens of disabled users are refused at authentication).
 
-use madoguchi_db::users;
+use madoguchi_db::{Tx, users};
 
 use crate::{App, CoreError, CoreResult};
 
@@ -19,23 +19,37 @@ pub async fn set_user_disabled(app: &App, login: &str, disabled: bool, by: &str)
             ),
             other => other.into(),
         })?;
-    users::set_disabled(&mut tx, &user.id, disabled.then_some(now)).await?;
+    disable_in(&mut tx, &user, disabled, by, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The change itself, inside the caller's transaction (the CLI above, and an authority admin's
+/// page after its own checks): sets or clears `disabled_at` (ending every session when
+/// disabling) and appends `user.disabled` / `user.enabled`.
+pub(crate) async fn disable_in(
+    tx: &mut Tx,
+    user: &users::UserRow,
+    disabled: bool,
+    by: &str,
+    now: i64,
+) -> CoreResult<()> {
+    users::set_disabled(tx, &user.id, disabled.then_some(now)).await?;
     let action = if disabled {
         "user.disabled"
     } else {
         "user.enabled"
     };
     madoguchi_db::audit::append(
-        &mut tx,
+        tx,
         now,
         by,
         action,
         "user",
         &user.id,
-        &serde_json::json!({ "login": login }),
+        &serde_json::json!({ "login": user.login }),
     )
     .await?;
-    tx.commit().await?;
     tracing::info!(user = %user.id, by = %by, action, "account state changed");
     Ok(())
 }

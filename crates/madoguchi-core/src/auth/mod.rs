@@ -10,6 +10,7 @@ mod sessions;
 pub mod staff;
 mod tokens;
 
+pub(crate) use accounts::disable_in;
 pub use accounts::set_user_disabled;
 pub use passwords::PasswordHasher;
 pub use staff::{reset_totp, set_staff_password};

@@ -12,6 +12,8 @@ use crate::{App, CoreError, CoreResult};
 pub struct Session {
     pub actor: Actor,
     pub csrf_token: String,
+    /// Unread notifications of a provider user (the header badge); 0 for other roles.
+    pub unread_notifications: i64,
 }
 
 /// Opens a session for a user; returns the cookie secret and the session.
@@ -48,6 +50,7 @@ pub async fn create_session(app: &App, user_id: &str, how: &str) -> CoreResult<(
         Session {
             actor,
             csrf_token: csrf,
+            unread_notifications: 0,
         },
     ))
 }
@@ -70,6 +73,11 @@ pub async fn resolve_session(
         return Err(CoreError::NotFound);
     }
     let actor = load_actor(&mut tx, &row.user_id).await?;
+    let unread_notifications = if actor.corporation_id().is_some() {
+        madoguchi_db::notifications::count_of_user(&mut tx, &actor.user_id, true).await?
+    } else {
+        0
+    };
     tx.commit().await?;
     // Refresh the idle timer at most once a minute, to keep reads read-only.
     if now - row.last_seen_at > 60_000 {
@@ -80,6 +88,7 @@ pub async fn resolve_session(
     Ok(Session {
         actor,
         csrf_token: row.csrf_token,
+        unread_notifications,
     })
 }
 

@@ -118,13 +118,29 @@ pub async fn accept(app: &App, actor: &Actor, case_id: &str) -> CoreResult<usize
         now,
     )
     .await?;
+    // Every user of the corporation is notified (in-app, and by e-mail as each prefers).
     let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
-    let mail =
-        notify::accepted_to_provider(facts.provider_emails.clone(), &facts.notice(&c.reference));
-    crate::jobs::enqueue_mail(
+    let mail = notify::accepted_to_provider(Vec::new(), &facts.notice(&c.reference));
+    let notice = crate::notifications::Notice {
+        kind: "case_accepted",
+        title: format!(
+            "「{}」が{}で受け付けられました",
+            def.title, facts.authority_name
+        ),
+        body: format!(
+            "到達番号 {}。{}での受付が完了し、届け出た内容は登録情報に反映されています。",
+            c.reference, facts.authority_name
+        ),
+        href: format!("/filings/{}", facts.filing_id),
+        dedupe_key: format!("case:{case_id}:accepted"),
+    };
+    crate::notifications::notify_corporation(
         app,
         &mut tx,
-        &mail,
+        &c.corporation_id,
+        &notice,
+        Some(mail),
+        &facts.org_emails,
         Some(&format!("mail:{case_id}:accepted")),
     )
     .await?;

@@ -1,14 +1,28 @@
 //! Cases: one authority's handling of a submitted filing. One action per file: `accept`,
-//! `return_case`, `comment`; `view` assembles the reviewer's case view and inbox.
+//! `return_case`, `comment`, `assign`, `bulk` (bulk acceptance), `saved_filters`; `view`
+//! assembles the reviewer's case view, `diff` compares two of its versions, `inbox` lists
+//! the authority's cases (with read markers), `listing` fills what the inbox filters on;
+//! `form_set` the standard form of a case for either party (print view, .xlsx).
 
 mod accept;
+pub mod assign;
+pub mod bulk;
 mod comment;
+pub mod diff;
+pub mod form_set;
+pub mod inbox;
+pub(crate) mod listing;
 mod return_case;
+pub mod saved_filters;
 pub mod view;
 
 pub use accept::accept;
+pub use assign::{assign, colleagues};
+pub use bulk::{bulk_accept, bulk_candidates};
 pub use comment::comment;
-pub use return_case::{ReturnRequest, field_label, return_case};
+pub use inbox::{inbox, mark_seen};
+pub use return_case::{ReturnRequest, check_return, field_label, return_case};
+pub use saved_filters::{delete_filter, save_filter, saved_filters};
 
 use madoguchi_db::cases::CaseRow;
 use madoguchi_db::{DbError, Tx, cases};
@@ -36,7 +50,10 @@ pub(crate) struct NoticeFacts {
     pub corporation_name: String,
     pub authority_name: String,
     pub url: String,
-    pub provider_emails: Vec<String>,
+    /// The corporation's own contact address (registry), told of every decision; the users
+    /// are told by their notification preference (`notifications::notify_corporation`).
+    pub org_emails: Vec<String>,
+    pub filing_id: String,
 }
 
 impl NoticeFacts {
@@ -51,7 +68,8 @@ impl NoticeFacts {
     }
 }
 
-/// Gathers what a notice to the provider needs: the filer's and the corporation's addresses.
+/// Gathers what a notice to the provider needs (the users are found by
+/// `notifications::notify_corporation`; here the corporation's own contact address).
 pub(crate) async fn notice_facts(
     app: &App,
     tx: &mut Tx,
@@ -61,23 +79,19 @@ pub(crate) async fn notice_facts(
     let f = madoguchi_db::filings::get_filing(tx, &c.filing_id).await?;
     let corp = madoguchi_db::registry::get_corporation(tx, &c.corporation_id).await?;
     let authority = madoguchi_db::registry::get_authority(tx, &c.authority_code).await?;
-    let filer = madoguchi_db::users::get_user(tx, &f.created_by).await?;
-    let mut to = vec![];
-    if filer.disabled_at.is_none() && !filer.email.is_empty() {
-        to.push(filer.email);
-    }
+    let mut org = vec![];
     let profile = madoguchi_db::registry::parse_profile(&corp.profile)?;
     if let Some(e) = profile.get("email").and_then(|v| v.as_str())
         && !e.is_empty()
-        && !to.iter().any(|t| t == e)
     {
-        to.push(e.to_string());
+        org.push(e.to_string());
     }
     Ok(NoticeFacts {
         title: title.to_string(),
         corporation_name: corp.name,
         authority_name: authority.name,
         url: format!("{}/filings/{}", app.config.base_url, c.filing_id),
-        provider_emails: to,
+        org_emails: org,
+        filing_id: f.id,
     })
 }

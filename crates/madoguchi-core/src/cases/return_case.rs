@@ -22,13 +22,8 @@ pub struct ReturnRequest {
     pub attachment_ids: Vec<String>,
 }
 
-/// Returns a case to the provider.
-pub async fn return_case(
-    app: &App,
-    actor: &Actor,
-    case_id: &str,
-    req: ReturnRequest,
-) -> CoreResult<()> {
+/// The message, checked: required, at most 4,000 characters.
+fn checked_message(req: &ReturnRequest) -> CoreResult<&str> {
     let message = req.message.trim();
     if message.is_empty() {
         return Err(CoreError::field(
@@ -44,22 +39,40 @@ pub async fn return_case(
             "メッセージは4000文字以内で入力してください。",
         ));
     }
-    let now = app.now_ms();
-    let mut tx = app.db.begin().await?;
-    let c = load_for_staff(&mut tx, actor, case_id).await?;
-    let f = filings::get_filing(&mut tx, &c.filing_id).await?;
+    Ok(message)
+}
+
+/// The definition this authority reviews with (its local rules included) and the labels of
+/// the pinned fields; refuses unknown fields and files that are not this authority's.
+async fn checked_pins(
+    app: &App,
+    tx: &mut madoguchi_db::Tx,
+    c: &madoguchi_db::cases::CaseRow,
+    req: &ReturnRequest,
+) -> CoreResult<(
+    madoguchi_domain::procedure::ProcedureDefinition,
+    Vec<String>,
+)> {
+    let f = filings::get_filing(tx, &c.filing_id).await?;
     let standard = app
         .catalog
         .get(&f.procedure_id, &f.procedure_version)
         .ok_or_else(|| CoreError::Internal("procedure missing".into()))?;
-    // The reviewer may pin what this authority's local rules add, too.
-    let rules = app
-        .catalog
-        .local_rules_for(&standard.id, std::slice::from_ref(&c.authority_code));
-    let def = &standard.with_local_rules(&rules, &|_| None);
+    // The reviewer may pin what this authority's local rules add, too (as they stood when
+    // the version under review arrived).
+    let version = filings::get_version(tx, &c.current_version_id).await?;
+    let rules = crate::local_rules::in_force_for_case(
+        app,
+        tx,
+        &c.authority_code,
+        &standard.id,
+        version.created_at,
+    )
+    .await?;
+    let def = standard.with_local_rules(&rules, &|_| None);
     let mut labels = Vec::new();
     for path in &req.fields {
-        match field_label(def, path) {
+        match field_label(&def, path) {
             Some(l) => labels.push(l),
             None => {
                 return Err(CoreError::field(
@@ -71,15 +84,13 @@ pub async fn return_case(
         }
     }
     for id in &req.attachment_ids {
-        let a = attachments::get_attachment(&mut tx, id)
-            .await
-            .map_err(|_| {
-                CoreError::field(
-                    "attachment_ids",
-                    "unknown_attachment",
-                    "添付するファイルが見つかりません。",
-                )
-            })?;
+        let a = attachments::get_attachment(tx, id).await.map_err(|_| {
+            CoreError::field(
+                "attachment_ids",
+                "unknown_attachment",
+                "添付するファイルが見つかりません。",
+            )
+        })?;
         if a.authority_code.as_deref() != Some(c.authority_code.as_str()) {
             return Err(CoreError::field(
                 "attachment_ids",
@@ -88,6 +99,43 @@ pub async fn return_case(
             ));
         }
     }
+    Ok((def, labels))
+}
+
+/// Checks a return as [`return_case`] would, changing nothing (for the confirmation page):
+/// the labels of the pinned fields, or the first problem. A case that cannot be returned
+/// now (already decided) is a `Conflict`.
+pub async fn check_return(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    req: &ReturnRequest,
+) -> CoreResult<Vec<String>> {
+    checked_message(req)?;
+    let mut tx = app.db.begin_read().await?;
+    let c = load_for_staff(&mut tx, actor, case_id).await?;
+    let (_, labels) = checked_pins(app, &mut tx, &c, req).await?;
+    tx.commit().await?;
+    if !CaseStatus::parse(&c.status).is_some_and(|s| s.allows(CaseAction::Return)) {
+        return Err(CoreError::Conflict(
+            "この案件は差し戻せる状態ではありません（すでに処理されています）。画面を更新してください。".into(),
+        ));
+    }
+    Ok(labels)
+}
+
+/// Returns a case to the provider.
+pub async fn return_case(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    req: ReturnRequest,
+) -> CoreResult<()> {
+    let message = checked_message(&req)?;
+    let now = app.now_ms();
+    let mut tx = app.db.begin().await?;
+    let c = load_for_staff(&mut tx, actor, case_id).await?;
+    let (def, labels) = checked_pins(app, &mut tx, &c, &req).await?;
     let from: Vec<&str> = CaseStatus::sources(CaseAction::Return)
         .iter()
         .map(|s| s.as_str())
@@ -98,10 +146,11 @@ pub async fn return_case(
             madoguchi_db::DbError::Conflict { .. } => CoreError::Conflict("この案件は差し戻せる状態ではありません（すでに処理されています）。画面を更新してください。".into()),
             other => other.into(),
         })?;
+    let event_id = new_id();
     cases::insert_event(
         &mut tx,
         &CaseEventRow {
-            id: new_id(),
+            id: event_id.clone(),
             case_id: case_id.into(),
             kind: "returned".into(),
             visibility: "provider".into(),
@@ -133,14 +182,42 @@ pub async fn return_case(
         now,
     )
     .await?;
+    // Every user of the corporation is notified (in-app, and by e-mail as each prefers).
     let facts = notice_facts(app, &mut tx, &c, &def.title).await?;
-    let mail = notify::returned_to_provider(
-        facts.provider_emails.clone(),
-        &facts.notice(&c.reference),
-        message,
-        &labels,
-    );
-    crate::jobs::enqueue_mail(app, &mut tx, &mail, None).await?;
+    let mail =
+        notify::returned_to_provider(Vec::new(), &facts.notice(&c.reference), message, &labels);
+    let notice = crate::notifications::Notice {
+        kind: "case_returned",
+        title: format!(
+            "「{}」が{}から差し戻されました",
+            def.title, facts.authority_name
+        ),
+        body: if labels.is_empty() {
+            format!(
+                "到達番号 {}。{}からのメッセージ：{message}",
+                c.reference, facts.authority_name
+            )
+        } else {
+            format!(
+                "到達番号 {}。{}からのメッセージ：{message}（修正をお願いする項目：{}）",
+                c.reference,
+                facts.authority_name,
+                labels.join("、")
+            )
+        },
+        href: format!("/filings/{}", facts.filing_id),
+        dedupe_key: format!("case:{case_id}:returned:{event_id}"),
+    };
+    crate::notifications::notify_corporation(
+        app,
+        &mut tx,
+        &c.corporation_id,
+        &notice,
+        Some(mail),
+        &facts.org_emails,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     app.jobs_waker.notify_one();
     Ok(())

@@ -1,6 +1,6 @@
-//! What authority staff see: the inbox of cases addressed to their authority, and one case
-//! laid out with its version's answers, the registry's current values, attachments, the
-//! designations concerned and the full history including internal notes.
+//! What authority staff see of one case: its version's answers, the registry's current
+//! values, attachments, the designations concerned, the assignee and the full history
+//! including internal notes. (The inbox is `inbox`, the version comparison `diff`.)
 
 use madoguchi_db::{attachments, cases, filings, registry};
 use serde::Serialize;
@@ -12,22 +12,8 @@ use crate::filings::view::{
     AttachmentLinkView, EstablishmentRef, EventView, VersionSummary, events_view,
 };
 use crate::{Actor, App, CoreError, CoreResult};
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct InboxItem {
-    pub id: String,
-    pub reference: String,
-    pub status: String,
-    pub procedure_id: String,
-    pub procedure_title: String,
-    pub corporation_name: String,
-    pub submitted_at: String,
-    pub updated_at: String,
-    /// Due date by this authority's deadline (`YYYY-MM-DD`).
-    pub due_on: Option<String>,
-    /// `overdue` or `due_soon` (within 7 days) for open cases; absent otherwise.
-    pub due_state: Option<String>,
-}
+use madoguchi_db::Tx;
+use madoguchi_db::filings::FilingVersionRow;
 
 /// How many days ahead "due soon" looks.
 pub const DUE_SOON_DAYS: u64 = 7;
@@ -45,78 +31,6 @@ pub fn due_state(status: &str, due_on: Option<&str>, today: chrono::NaiveDate) -
     } else {
         None
     }
-}
-
-/// The inbox of the actor's authority, newest activity first; `status` filters, and `due`
-/// (`overdue` / `due_soon`) keeps open cases past their due date or due within 7 days.
-pub async fn inbox(
-    app: &App,
-    actor: &Actor,
-    status: Option<&str>,
-    due: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> CoreResult<Vec<InboxItem>> {
-    let today = crate::clock::today_jst(app.clock.as_ref());
-    let fmt = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-    let due_filter = match due {
-        None | Some("") => None,
-        Some("overdue") => Some(cases::DueFilter {
-            from: None,
-            to: today.pred_opt().map(fmt),
-        }),
-        Some("due_soon") => Some(cases::DueFilter {
-            from: Some(fmt(today)),
-            to: Some(fmt(today + chrono::Days::new(DUE_SOON_DAYS))),
-        }),
-        Some(_) => {
-            return Err(CoreError::field(
-                "due",
-                "invalid",
-                "期限は overdue（期限切れ）又は due_soon（7日以内）を指定してください。",
-            ));
-        }
-    };
-    let authority = actor.require_authority_staff()?;
-    if let Some(s) = status
-        && madoguchi_domain::case::CaseStatus::parse(s).is_none()
-    {
-        return Err(CoreError::field(
-            "status",
-            "invalid",
-            "状態は submitted, returned, accepted, withdrawn のいずれかを指定してください。",
-        ));
-    }
-    let mut tx = app.db.begin_read().await?;
-    let rows = cases::inbox(
-        &mut tx,
-        authority,
-        status,
-        due_filter.as_ref(),
-        limit.clamp(1, 200),
-        offset.max(0),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| InboxItem {
-            procedure_title: app
-                .catalog
-                .latest(&r.procedure_id)
-                .map(|d| d.title.clone())
-                .unwrap_or(r.procedure_id.clone()),
-            due_state: due_state(&r.status, r.due_on.as_deref(), today),
-            due_on: r.due_on,
-            id: r.id,
-            reference: r.reference,
-            status: r.status,
-            procedure_id: r.procedure_id,
-            corporation_name: r.corporation_name,
-            submitted_at: format_ms_jst(r.submitted_at),
-            updated_at: format_ms_jst(r.updated_at),
-        })
-        .collect())
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -159,6 +73,9 @@ pub struct CaseView {
     pub events: Vec<EventView>,
     pub submitted_at: String,
     pub decided_at: Option<String>,
+    /// The colleague handling the case (内部の担当者), if assigned.
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
     /// Due date by this authority's deadline, and how the deadline is said.
     pub due_on: Option<String>,
     pub due_state: Option<String>,
@@ -193,17 +110,8 @@ pub async fn get(
     let f = filings::get_filing(&mut tx, &c.filing_id).await?;
     let def = crate::filings::definition_of(app, &f)?;
     let versions = filings::list_versions(&mut tx, &c.filing_id).await?;
-    // Versions this case was submitted with (the current one and those in its history).
     let events = events_view(&mut tx, case_id, true, &versions).await?;
-    let mut mine: Vec<_> = versions
-        .iter()
-        .filter(|v| {
-            v.id == c.current_version_id
-                || events.iter().any(|e| e.version_no == Some(v.version_no))
-        })
-        .cloned()
-        .collect();
-    mine.sort_by_key(|v| v.version_no);
+    let mine = case_versions(&c, &versions, &events);
     let version = match version_no {
         Some(n) => mine
             .iter()
@@ -239,27 +147,26 @@ pub async fn get(
             valid_until: d.valid_until,
         });
     }
-    let refs: Vec<serde_json::Value> = serde_json::from_str(&version.attachments)?;
-    let mut atts = Vec::new();
-    for r in refs {
-        let (Some(aid), Some(req)) = (r["attachment_id"].as_str(), r["requirement_id"].as_str())
-        else {
-            continue;
-        };
-        let a = attachments::get_attachment(&mut tx, aid).await?;
-        atts.push(AttachmentLinkView {
-            attachment_id: a.id,
-            requirement_id: req.into(),
-            filename: a.filename,
-            size_bytes: a.size_bytes,
-            sha256: a.sha256,
-            content_type: a.content_type,
-        });
-    }
+    let atts = attachment_links(&mut tx, &version).await?;
+    let assignee_name = match &c.assignee_id {
+        Some(id) => Some(
+            madoguchi_db::users::get_user(&mut tx, id)
+                .await?
+                .display_name,
+        ),
+        None => None,
+    };
+    // The authority's rule as it stood when this version arrived (a later publication does
+    // not change what the case was checked against).
+    let rules = crate::local_rules::in_force_for_case(
+        app,
+        &mut tx,
+        &c.authority_code,
+        &def.id,
+        version.created_at,
+    )
+    .await?;
     tx.commit().await?;
-    let rules = app
-        .catalog
-        .local_rules_for(&def.id, std::slice::from_ref(&c.authority_code));
     let own = def.with_local_rules(&rules, &|_| Some(authority.name.clone()));
     let answers: madoguchi_domain::procedure::FilingData = serde_json::from_str(&version.data)?;
     let checklist = own
@@ -310,5 +217,51 @@ pub async fn get(
         events,
         submitted_at: format_ms_jst(c.submitted_at),
         decided_at: c.decided_at.map(format_ms_jst),
+        assignee_id: c.assignee_id,
+        assignee_name,
     })
+}
+
+/// The versions a case was submitted with (its current one and those its history names),
+/// oldest first.
+pub(crate) fn case_versions(
+    c: &madoguchi_db::cases::CaseRow,
+    versions: &[FilingVersionRow],
+    events: &[crate::filings::view::EventView],
+) -> Vec<FilingVersionRow> {
+    let mut mine: Vec<_> = versions
+        .iter()
+        .filter(|v| {
+            v.id == c.current_version_id
+                || events.iter().any(|e| e.version_no == Some(v.version_no))
+        })
+        .cloned()
+        .collect();
+    mine.sort_by_key(|v| v.version_no);
+    mine
+}
+
+/// The files a version carries, each with the requirement it answers.
+pub(crate) async fn attachment_links(
+    tx: &mut Tx,
+    version: &FilingVersionRow,
+) -> CoreResult<Vec<AttachmentLinkView>> {
+    let refs: Vec<serde_json::Value> = serde_json::from_str(&version.attachments)?;
+    let mut atts = Vec::new();
+    for r in refs {
+        let (Some(aid), Some(req)) = (r["attachment_id"].as_str(), r["requirement_id"].as_str())
+        else {
+            continue;
+        };
+        let a = attachments::get_attachment(tx, aid).await?;
+        atts.push(AttachmentLinkView {
+            attachment_id: a.id,
+            requirement_id: req.into(),
+            filename: a.filename,
+            size_bytes: a.size_bytes,
+            sha256: a.sha256,
+            content_type: a.content_type,
+        });
+    }
+    Ok(atts)
 }

@@ -1,6 +1,7 @@
 //! Starting a filing: pick a procedure and establishments; answers are prefilled from the
 //! registry (the once-only record), and any answers given are laid over them.
 
+use madoguchi_db::batches::{self, PrefillSourceRow};
 use madoguchi_db::filings::FilingRow;
 use madoguchi_db::{filings, new_id, registry};
 use madoguchi_domain::case::FilingStatus;
@@ -45,6 +46,9 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
         ));
     }
     let def = def.ok_or_else(|| {
+        if id.is_empty() {
+            return CoreError::field("procedure_id", "required", "手続を選んでください。");
+        }
         CoreError::field(
             "procedure_id",
             "unknown_procedure",
@@ -74,7 +78,6 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             format!("この手続で選べる事業所は{max}件までです。"),
         ));
     }
-    let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let own: Vec<String> = registry::list_establishments_of(&mut tx, &corp)
         .await?
@@ -88,17 +91,110 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             format!("事業所「{bad}」は貴法人の事業所として登録されていません。"),
         ));
     }
-    let mut data = new.data.unwrap_or_default();
-    reject_unknown(def, &data, &ids)?;
-    let snapshot = crate::registry::snapshot(&mut tx, &corp).await?;
-    def.prefill(&mut data, &snapshot, &ids);
-    def.normalize(&mut data);
-    let id = new_id();
-    filings::insert_filing(
+    let data = new.data.unwrap_or_default();
+    let id = insert_draft(
+        app,
         &mut tx,
+        actor,
+        &corp,
+        def,
+        &ids,
+        data,
+        Vec::new(),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a draft in the caller's transaction: the answers given, then the registry's values
+/// (prefill) and, where the registry has none, the previous filing of the same procedure for
+/// the same establishment; records where each filled answer came from (`given_sources` for
+/// answers the caller filled in, e.g. a change entered on マイページ) and appends the audit
+/// event. `establishment_ids` must be the corporation's own, sorted and without duplicates.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_draft(
+    app: &App,
+    tx: &mut madoguchi_db::Tx,
+    actor: &Actor,
+    corporation_id: &str,
+    def: &madoguchi_domain::procedure::ProcedureDefinition,
+    establishment_ids: &[String],
+    mut data: FilingData,
+    given_sources: Vec<PrefillSourceRow>,
+    batch_id: Option<&str>,
+) -> CoreResult<String> {
+    let ids = establishment_ids;
+    reject_unknown(def, &data, ids)?;
+    let id = new_id();
+    let snapshot = crate::registry::snapshot(tx, corporation_id).await?;
+    let mut filled: Vec<(String, &str, String, String)> = def
+        .prefill(&mut data, &snapshot, ids)
+        .into_iter()
+        .map(|(path, key)| {
+            (
+                path,
+                "registry",
+                key.to_string(),
+                "登録情報から".to_string(),
+            )
+        })
+        .collect();
+    let mut top_carried = false;
+    for est in ids {
+        let Some(earlier) =
+            batches::latest_submitted_for(tx, corporation_id, &def.id, est, &id).await?
+        else {
+            continue;
+        };
+        let Ok(previous) = serde_json::from_str::<FilingData>(&earlier.data) else {
+            continue;
+        };
+        let label = match &earlier.reference {
+            Some(r) => format!("前回の届出（到達番号 {r}）から"),
+            None => "前回の届出から".to_string(),
+        };
+        let mut paths = def.carry_from_previous(&mut data, &snapshot, &previous, Some(est));
+        if !top_carried {
+            top_carried = true;
+            paths.extend(def.carry_from_previous(&mut data, &snapshot, &previous, None));
+        }
+        filled.extend(
+            paths
+                .into_iter()
+                .map(|p| (p, "previous", earlier.filing_id.clone(), label.clone())),
+        );
+    }
+    def.normalize(&mut data);
+    let mut sources: Vec<PrefillSourceRow> = filled
+        .into_iter()
+        .filter_map(|(path, source, source_ref, label)| {
+            let value = super::answer_at(&data, &path)?;
+            Some(PrefillSourceRow {
+                path,
+                source: source.into(),
+                source_ref,
+                label,
+                value: value.to_string(),
+            })
+        })
+        .collect();
+    for given in given_sources {
+        sources.retain(|s| s.path != given.path);
+        if let Some(value) = super::answer_at(&data, &given.path) {
+            sources.push(PrefillSourceRow {
+                value: value.to_string(),
+                ..given
+            });
+        }
+    }
+    let now = app.now_ms();
+    filings::insert_filing(
+        tx,
         &FilingRow {
             id: id.clone(),
-            corporation_id: corp,
+            corporation_id: corporation_id.into(),
             procedure_id: def.id.clone(),
             procedure_version: def.version.clone(),
             status: FilingStatus::Draft.as_str().into(),
@@ -113,18 +209,18 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
         },
     )
     .await?;
-    filings::set_filing_establishments(&mut tx, &id, &ids).await?;
+    filings::set_filing_establishments(tx, &id, ids).await?;
+    batches::put_prefill_sources(tx, &id, &sources).await?;
     madoguchi_db::audit::append(
-        &mut tx,
+        tx,
         now,
         &actor.user_id,
         "filing.created",
         "filing",
         &id,
-        &serde_json::json!({ "procedure": def.id, "version": def.version, "establishments": ids }),
+        &serde_json::json!({ "procedure": def.id, "version": def.version, "establishments": ids, "batch": batch_id }),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

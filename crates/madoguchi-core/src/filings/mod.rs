@@ -3,10 +3,20 @@
 //! what the provider sees.
 
 mod attach;
+// Provider portal part A: batches of drafts, change once file everywhere, bulk filing.
+pub mod batch;
+pub mod bulk;
+pub mod change_once;
 mod create;
 mod download;
 mod migrate;
+// Provider portal, part B (issue #4): receipt, tracking list, answers to returns, satisfaction.
+pub mod rate;
+pub mod receipt;
+pub mod replies;
+mod reuse;
 pub(crate) mod submit;
+pub mod track;
 mod update;
 pub mod view;
 mod withdraw;
@@ -15,9 +25,12 @@ pub use attach::{detach, link_attachment, upload};
 pub use create::{NewFiling, create};
 pub use download::download;
 pub use migrate::{MigrationOutcome, migrate};
+pub use reuse::{
+    AnnexService, AnnexSource, CopyAnnex, ReusableFile, annex_sources, copy_annex, reusable_files,
+};
 pub use submit::{SubmitOutcome, submit};
 pub use update::update;
-pub use withdraw::withdraw;
+pub use withdraw::{check_reason as check_withdraw_reason, withdraw};
 
 use std::collections::BTreeMap;
 
@@ -182,6 +195,67 @@ pub(crate) async fn designator(
         .rules
         .designating_authority(service.category, &facts)
         .ok())
+}
+
+/// Answers to fields the form no longer has — an authority's admin removed them from its local
+/// rules after this draft answered them — are dropped, so a draft in flight never gets stuck
+/// on a field it cannot show. With `stored` (saving), only answers the draft already held
+/// unchanged are dropped: an unknown field newly sent is still refused. Without (submitting
+/// the stored draft, whose answers passed that check when saved), every such answer is
+/// ignored.
+pub(crate) fn drop_retired_answers(
+    def: &ProcedureDefinition,
+    data: &mut FilingData,
+    stored: Option<&FilingData>,
+    establishment_ids: &[String],
+) {
+    let unknown: Vec<String> = def
+        .validate(data, establishment_ids)
+        .into_iter()
+        .filter(|e| e.code == "unknown_field")
+        .map(|e| e.field)
+        .collect();
+    for path in unknown {
+        let (record, stored_record, id) = if let Some(id) = path.strip_prefix("fields.") {
+            (Some(&mut data.fields), stored.map(|s| &s.fields), id)
+        } else if let Some((est, id)) = path
+            .strip_prefix("establishments.")
+            .and_then(|rest| rest.split_once('.'))
+        {
+            (
+                data.establishments.get_mut(est),
+                stored.and_then(|s| s.establishments.get(est)),
+                id,
+            )
+        } else {
+            continue;
+        };
+        let Some(record) = record else { continue };
+        let held = match stored {
+            None => true,
+            Some(_) => stored_record.and_then(|r| r.get(id)) == record.get(id),
+        };
+        if held {
+            record.remove(id);
+        }
+    }
+}
+
+/// The answer at a path of the form (`fields.<id>`, `establishments.<id>.<field>`), when
+/// answered.
+pub(crate) fn answer_at<'a>(data: &'a FilingData, path: &str) -> Option<&'a serde_json::Value> {
+    let value = if let Some(id) = path.strip_prefix("fields.") {
+        data.fields.get(id)
+    } else {
+        let (est, id) = path.strip_prefix("establishments.")?.split_once('.')?;
+        data.establishments.get(est)?.get(id)
+    };
+    value.filter(|v| match v {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(s) => !s.trim().is_empty(),
+        serde_json::Value::Array(a) => !a.is_empty(),
+        _ => true,
+    })
 }
 
 pub(crate) fn parse_data(text: &str) -> CoreResult<FilingData> {

@@ -62,13 +62,15 @@ pub async fn submit(
         }
     }
     let def = definition_of(app, &f)?;
-    let data = parse_data(&f.data)?;
+    let mut data = parse_data(&f.data)?;
     let ests = filings::filing_establishments(&mut tx, filing_id).await?;
     let linked = attachments::of_filing(&mut tx, filing_id).await?;
     let present: Vec<String> = linked.iter().map(|a| a.requirement_id.clone()).collect();
     // The union of what every authority concerned asks (their local rules included).
     let to = super::addressees(app, &mut tx, &f, def, &data, &ests).await?;
     let merged = to.merged(app, def);
+    // Answers to fields an authority has since removed from its local rules are ignored.
+    super::drop_retired_answers(&merged, &mut data, None, &ests);
     let mut errors = merged.validate(&data, &ests);
     errors.extend(merged.missing_attachments(&data, &present));
     if !errors.is_empty() {
@@ -183,6 +185,20 @@ async fn first_submission(
         for d in &designations {
             cases::insert_case_designation(tx, &case_id, &d.id).await?;
         }
+        // The inbox's search text and service types (authority workspace).
+        crate::cases::listing::record(
+            app,
+            tx,
+            &case_id,
+            &case_ref,
+            &authority_code,
+            def,
+            data,
+            &f.id,
+            &corp,
+            &designations,
+        )
+        .await?;
         record_event(tx, &case_id, "submitted", actor, now, Some(version_id), "").await?;
         madoguchi_db::audit::append(tx, now, &actor.user_id, "case.submitted", "case", &case_id, &serde_json::json!({ "authority": authority_code, "version_id": version_id, "reference": case_ref })).await?;
         notify_authority(
@@ -229,6 +245,8 @@ async fn resubmission(
             "この届出は提出済みです。差戻しを受けた場合にだけ再提出できます。".into(),
         ));
     }
+    // Every pinned item of every open return must be changed or answered (回答).
+    let answered = super::replies::check_and_record(app, tx, actor, f, version_id, now).await?;
     let corp = registry::get_corporation(tx, &f.corporation_id).await?;
     let from: Vec<&str> = CaseStatus::sources(CaseAction::Resubmit)
         .iter()
@@ -246,7 +264,17 @@ async fn resubmission(
             now,
         )
         .await?;
-        record_event(tx, &c.id, "resubmitted", actor, now, Some(version_id), "").await?;
+        let summary = answered.get(&c.id).map(String::as_str).unwrap_or("");
+        record_event(
+            tx,
+            &c.id,
+            "resubmitted",
+            actor,
+            now,
+            Some(version_id),
+            summary,
+        )
+        .await?;
         madoguchi_db::audit::append(
             tx,
             now,

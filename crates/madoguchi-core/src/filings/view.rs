@@ -45,6 +45,9 @@ pub struct EventView {
     pub fields: Vec<String>,
     pub attachment_ids: Vec<String>,
     pub version_no: Option<i64>,
+    /// For a return, once the correction was resubmitted: how each pinned item was answered
+    /// (changed, and/or the provider's reply).
+    pub answers: Vec<super::replies::ReturnAnswer>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -134,6 +137,23 @@ pub struct FilingView {
     pub newer_version: Option<String>,
     /// Fields new in this form version since the version the draft was moved from.
     pub new_fields: Vec<String>,
+    /// Answers filled in for the provider that still hold the value filled, with where it
+    /// came from (「登録情報から」, 「前回の届出（到達番号 …）から」 …).
+    pub prefill_sources: Vec<PrefillSourceView>,
+    /// The batch the draft was prepared in (変更届 drafts of one change, or a 一括申請).
+    pub batch_id: Option<String>,
+}
+
+/// Where a prefilled answer came from.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PrefillSourceView {
+    /// `fields.<id>` or `establishments.<establishment id>.<id>`.
+    pub path: String,
+    /// `registry`, `previous` (an earlier filing), `change` (entered on マイページ) or `annex`
+    /// (a 付表 copied from another filing).
+    pub source: String,
+    /// Shown beside the answer, e.g. 「前回の届出（到達番号 20260401-000001-01）から」.
+    pub label: String,
 }
 
 /// The provider's view of one of its filings.
@@ -215,6 +235,24 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
             events,
         });
     }
+    let prefill_sources = madoguchi_db::batches::prefill_sources(&mut tx, filing_id)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            super::answer_at(&data, &p.path).is_some_and(|v| {
+                serde_json::from_str::<serde_json::Value>(&p.value)
+                    .ok()
+                    .as_ref()
+                    == Some(v)
+            })
+        })
+        .map(|p| PrefillSourceView {
+            path: p.path,
+            source: p.source,
+            label: p.label,
+        })
+        .collect();
+    let batch_id = madoguchi_db::batches::batch_of_filing(&mut tx, filing_id).await?;
     tx.commit().await?;
     Ok(FilingView {
         id: f.id,
@@ -254,6 +292,8 @@ pub async fn get(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Filing
         addressees,
         newer_version,
         new_fields,
+        prefill_sources,
+        batch_id,
     })
 }
 
@@ -270,7 +310,13 @@ pub(crate) async fn events_view(
             .await
             .map(|u| u.display_name)
             .unwrap_or_default();
+        let answers = if e.kind == "returned" {
+            super::replies::answers_of_event(tx, &e.id).await?
+        } else {
+            Vec::new()
+        };
         out.push(EventView {
+            answers,
             version_no: e
                 .version_id
                 .as_deref()

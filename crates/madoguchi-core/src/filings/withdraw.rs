@@ -8,13 +8,9 @@ use super::{definition_of, load_own};
 use crate::jobs::notify::{self, CaseNotice};
 use crate::{Actor, App, CoreError, CoreResult};
 
-/// Withdraws a filing's open cases with a reason; returns the ids of the withdrawn cases.
-pub async fn withdraw(
-    app: &App,
-    actor: &Actor,
-    filing_id: &str,
-    reason: &str,
-) -> CoreResult<Vec<String>> {
+/// The withdrawal reason as it will be recorded (trimmed), or why it is refused. The
+/// confirmation page checks with this before asking to confirm.
+pub fn check_reason(reason: &str) -> CoreResult<&str> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(CoreError::field(
@@ -30,6 +26,17 @@ pub async fn withdraw(
             "取下げの理由は2000文字以内で入力してください。",
         ));
     }
+    Ok(reason)
+}
+
+/// Withdraws a filing's open cases with a reason; returns the ids of the withdrawn cases.
+pub async fn withdraw(
+    app: &App,
+    actor: &Actor,
+    filing_id: &str,
+    reason: &str,
+) -> CoreResult<Vec<String>> {
+    let reason = check_reason(reason)?;
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
     let f = load_own(&mut tx, actor, filing_id).await?;

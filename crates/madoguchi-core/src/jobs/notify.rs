@@ -103,3 +103,56 @@ pub fn accepted_to_provider(to: Vec<String>, n: &CaseNotice<'_>) -> OutgoingMail
         ),
     }
 }
+
+// ---- Notifications (provider portal, part B) ----------------------------------------------
+
+/// To a provider user who wants e-mail at once: one notification (a reminder of a deadline or
+/// of a designation's end). Composed from the notification's own provider-visible text.
+pub fn notification_mail(
+    to: Vec<String>,
+    n: &crate::notifications::Notice,
+    base_url: &str,
+) -> OutgoingMail {
+    OutgoingMail {
+        to,
+        subject: format!("【窓口】{}", n.title),
+        body_text: format!(
+            "ご担当者様\n\n{body}\n\n詳しくは窓口でご確認ください。\n{base_url}{href}\n\nメールでのお知らせの受け取り方は、次のページで変更できます。\n{base_url}/settings/notifications\n\n-- \n窓口（福祉・介護・保健医療の申請・届出窓口）\n",
+            body = n.body,
+            href = n.href,
+        ),
+    }
+}
+
+/// To a provider user who chose the daily digest: the notifications not yet mailed, in one
+/// message.
+pub fn digest_mail(
+    to: Vec<String>,
+    display_name: &str,
+    date: chrono::NaiveDate,
+    items: &[madoguchi_db::notifications::NotificationRow],
+    base_url: &str,
+) -> OutgoingMail {
+    let mut list = String::new();
+    for (i, n) in items.iter().enumerate() {
+        list.push_str(&format!(
+            "{no}. {title}\n{body}\n{base_url}{href}\n\n",
+            no = i + 1,
+            title = n.title,
+            body = n.body,
+            href = n.href,
+        ));
+    }
+    OutgoingMail {
+        to,
+        subject: format!(
+            "【窓口】お知らせのまとめ（{}件・{}）",
+            items.len(),
+            madoguchi_domain::wareki::format_date_ja(date)
+        ),
+        body_text: format!(
+            "{display_name} 様\n\n窓口からのお知らせが{count}件あります。\n\n{list}お知らせの一覧: {base_url}/notifications\nメールでのお知らせの受け取り方は、次のページで変更できます。\n{base_url}/settings/notifications\n\n-- \n窓口（福祉・介護・保健医療の申請・届出窓口）\n",
+            count = items.len(),
+        ),
+    }
+}

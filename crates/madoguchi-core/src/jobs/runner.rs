@@ -67,6 +67,10 @@ pub async fn run_forever(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    // The daily notification sweep schedules itself from its first run on.
+    if let Err(e) = crate::notifications::sweep::schedule(&app).await {
+        tracing::error!(error = %e, "could not schedule the daily notification sweep");
+    }
     loop {
         match run_once(&app, &mailer).await {
             Ok(Ran::Nothing) => {
@@ -108,6 +112,7 @@ async fn idle_wait(app: &App) -> Duration {
 async fn perform(app: &App, mailer: &Mailer, job: &JobRow) -> Result<(), (String, bool)> {
     match job.kind.as_str() {
         crate::ledger::webhooks::KIND_WEBHOOK => crate::ledger::webhooks::deliver(app, job).await,
+        crate::notifications::sweep::KIND_SWEEP => crate::notifications::sweep::run_job(app).await,
         super::KIND_MAIL => {
             let mail: OutgoingMail = serde_json::from_str(&job.payload)
                 .map_err(|e| (format!("bad payload: {e}"), false))?;

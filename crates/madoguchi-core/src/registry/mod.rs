@@ -2,6 +2,8 @@
 //! applying accepted registry effects (recording every old and new value).
 
 pub mod demo;
+// Provider portal part A: マイページ.
+pub mod organisation;
 pub mod view;
 
 use madoguchi_db::{Tx, registry};

@@ -17,6 +17,7 @@ mod archive;
 mod cfb;
 pub mod clamd;
 mod office;
+pub mod preview;
 pub mod sniff;
 mod zip;
 

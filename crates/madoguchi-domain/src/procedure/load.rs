@@ -134,6 +134,14 @@ impl ProcedureCatalog {
         }
     }
 
+    /// Parses and checks one local-rules text as if it were the file `file`
+    /// (`local-rules/<authority>/<procedure>.toml`) against this catalog's
+    /// procedures, without adding it: how local rules kept outside the files
+    /// (an authority admin's, in the database) are checked by the same loader.
+    pub fn check_local_rules(&self, file: &str, text: &str) -> Result<LocalRules, Vec<LoadError>> {
+        self.load_local_rules(file, text)
+    }
+
     /// Parses one local-rules file and checks it merged into every version of
     /// its procedure; problems point at the local-rules file.
     fn load_local_rules(&self, file: &str, text: &str) -> Result<LocalRules, Vec<LoadError>> {

@@ -45,6 +45,18 @@ pub struct LocalRules {
     pub source: String,
 }
 
+impl LocalRules {
+    /// Adds nothing and changes nothing: no field, document, check, deadline or form number
+    /// (an authority's admin removed every addition).
+    pub fn is_empty(&self) -> bool {
+        self.groups.iter().all(|g| g.fields.is_empty())
+            && self.attachments.is_empty()
+            && self.rules.is_empty()
+            && self.deadline.is_none()
+            && self.form_number.is_none()
+    }
+}
+
 /// The 付表 of one service type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,14 +100,19 @@ impl ProcedureDefinition {
     /// This definition with the additions of the given authorities' local
     /// rules (those for other procedures are ignored), each labelled with its
     /// authority (`names`: code → name). With exactly one authority, its
-    /// deadline and form number replace the standard ones.
-    pub fn with_local_rules(
+    /// deadline and form number replace the standard ones. `rules` may hold
+    /// references or shared pointers (the live catalog hands out `Arc`s).
+    pub fn with_local_rules<R: std::borrow::Borrow<LocalRules>>(
         &self,
-        rules: &[&LocalRules],
+        rules: &[R],
         name_of: &dyn Fn(&str) -> Option<String>,
     ) -> ProcedureDefinition {
         let mut def = self.clone();
-        let mine: Vec<&&LocalRules> = rules.iter().filter(|r| r.procedure == self.id).collect();
+        let mine: Vec<&LocalRules> = rules
+            .iter()
+            .map(|r| r.borrow())
+            .filter(|r| r.procedure == self.id)
+            .collect();
         for r in &mine {
             let origin = Origin {
                 authority: Some(r.authority.clone()),

@@ -12,18 +12,23 @@
 //! loader enforces them, so evaluation never has to second-guess a definition.
 
 mod attachments;
+// Provider portal part A: reusing answers, what an option reveals.
+mod carry;
 mod check;
 mod check_exprs;
 mod check_refs;
 pub mod code_tables;
 mod condition;
 mod deadline;
+mod diff;
 mod expr;
 mod load;
 mod local_rules;
+pub mod local_rules_edit;
 mod migrate;
 mod model;
 mod registry_link;
+mod reveal;
 mod rules;
 mod sample;
 mod validate;
@@ -32,6 +37,7 @@ mod warnings;
 
 pub use condition::Condition;
 pub use deadline::Deadline;
+pub use diff::{ChangeKind, FieldChange, FilingDiff, ItemChange, diff};
 pub use expr::{EvalError, Expr, Vars};
 pub use load::{LoadError, ProcedureCatalog, parse_definition};
 pub use local_rules::{Annex, AnnexBinding, LocalRules};
@@ -41,6 +47,8 @@ pub use model::{
     Group, Origin, ProcedureDefinition, ProcedureKind, Renewal, Repeat, Review, Routing, Rule,
     Targets, designation_period,
 };
+pub use reveal::Revealed;
+pub use values::{is_email, is_phone};
 
 impl ProcedureDefinition {
     /// A field by id, with the group holding it.

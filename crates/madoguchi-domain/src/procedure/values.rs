@@ -253,7 +253,7 @@ pub(crate) fn is_postal_code(s: &str) -> bool {
 }
 
 /// Digits and single inner hyphens, 10–11 digits in all.
-pub(crate) fn is_phone(s: &str) -> bool {
+pub fn is_phone(s: &str) -> bool {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
         && (10..=11).contains(&digits)
@@ -263,7 +263,7 @@ pub(crate) fn is_phone(s: &str) -> bool {
 }
 
 /// A basic shape check: `local@domain.tld`, no spaces.
-pub(crate) fn is_email(s: &str) -> bool {
+pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };

@@ -1,8 +1,11 @@
-//! Cases API for authority staff: inbox, case view, accept, return, comment.
+//! Cases API for authority staff: case view, version comparison, accept, return, assign,
+//! comment. (The inbox list, bulk acceptance and saved filters are `inbox`.)
 
 use axum::Json;
 use axum::extract::{Path, State};
-use madoguchi_core::cases::view::{CaseView, InboxItem};
+use madoguchi_core::cases::assign::AssignRequest;
+use madoguchi_core::cases::diff::CaseDiffView;
+use madoguchi_core::cases::view::CaseView;
 use madoguchi_core::cases::{self, ReturnRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,45 +17,13 @@ use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct InboxQuery {
-    /// `submitted`, `returned`, `accepted` or `withdrawn`.
-    pub status: Option<String>,
-    /// `overdue` (open cases past their due date) or `due_soon` (due within 7 days).
-    pub due: Option<String>,
-    /// Page size (1-200, default 50).
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
-/// The caller's authority inbox, newest activity first.
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(InboxQuery),
-    responses((status = 200, body = [InboxItem]), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn list_cases(
-    State(s): State<AppState>,
-    ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<InboxQuery>,
-) -> ApiResult<Json<Vec<InboxItem>>> {
-    Ok(Json(
-        cases::view::inbox(
-            &s.app,
-            &a,
-            q.status.as_deref(),
-            q.due.as_deref(),
-            q.limit.unwrap_or(50),
-            q.offset.unwrap_or(0),
-        )
-        .await?,
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// Show an earlier submitted version (1, 2, …) instead of the current one.
     pub version: Option<i64>,
 }
 
 /// One case addressed to the caller's authority, with its history (internal notes included).
+/// Reading it marks it read for the caller (the inbox's `unread` / `changed_since_seen`).
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = String, Path), CaseQuery),
     responses((status = 200, body = CaseView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_case(
@@ -61,7 +32,46 @@ pub async fn get_case(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> ApiResult<Json<CaseView>> {
-    Ok(Json(cases::view::get(&s.app, &a, &id, q.version).await?))
+    let view = cases::view::get(&s.app, &a, &id, q.version).await?;
+    cases::mark_seen(&s.app, &a, &id).await?;
+    Ok(Json(view))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// The earlier version's number.
+    pub from: i64,
+    /// The later version's number.
+    pub to: i64,
+}
+
+/// What changed between two versions of a case: answers (before/after), items of repeating
+/// groups added or removed, attachments added or removed.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/diff", tag = "cases", security(("bearer" = [])), params(("id" = String, Path), DiffQuery),
+    responses((status = 200, body = CaseDiffView), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn diff_case(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult<Json<CaseDiffView>> {
+    Ok(Json(
+        cases::diff::diff(&s.app, &a, &id, q.from, q.to).await?,
+    ))
+}
+
+/// Assigns a case to a colleague of the same authority, or (`assignee_id: null`) to nobody.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assign", tag = "cases", security(("bearer" = [])), params(("id" = String, Path)), request_body = AssignRequest,
+    responses((status = 200, body = CaseView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn assign_case(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> ApiResult<Json<CaseView>> {
+    cases::assign(&s.app, &a, &id, req.assignee_id.as_deref()).await?;
+    Ok(Json(cases::view::get(&s.app, &a, &id, None).await?))
 }
 
 /// Accepts (受付完了) a submitted case; a second accept gets 409.

@@ -263,8 +263,9 @@ pub async fn download_attachment(
     Ok(file_response(&row.filename, bytes))
 }
 
-/// A file as a download: generic type, attachment disposition (RFC 6266/5987 name), sandboxed.
-pub fn file_response(filename: &str, bytes: Vec<u8>) -> Response {
+/// `Content-Disposition` with the file's name (RFC 6266/5987: an ASCII stand-in, then the
+/// UTF-8 name percent-encoded); `kind` is `attachment` or `inline`.
+pub fn content_disposition(kind: &str, filename: &str) -> String {
     let encoded: String = filename
         .bytes()
         .map(|b| {
@@ -275,12 +276,17 @@ pub fn file_response(filename: &str, bytes: Vec<u8>) -> Response {
             }
         })
         .collect();
+    format!("{kind}; filename=\"download\"; filename*=UTF-8''{encoded}")
+}
+
+/// A file as a download: generic type, attachment disposition (RFC 6266/5987 name), sandboxed.
+pub fn file_response(filename: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}"),
+                content_disposition("attachment", filename),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
             (

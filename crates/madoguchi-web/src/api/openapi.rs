@@ -14,13 +14,24 @@ use utoipa::{Modify, OpenApi};
         super::filings::list_filings, super::filings::create_filing, super::filings::get_filing, super::filings::update_filing,
         super::filings::submit_filing, super::filings::withdraw_filing, super::filings::migrate_filing, super::local_rules::list_local_rules, super::filings::link_attachment,
         super::filings::upload_attachment, super::filings::download_attachment,
-        super::cases::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
+        super::inbox::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
+        super::cases::diff_case, super::cases::assign_case, super::inbox::bulk_accept, super::inbox::list_colleagues,
+        super::inbox::list_saved_filters, super::inbox::create_saved_filter, super::inbox::delete_saved_filter,
         super::ledger::list_changes, super::ledger::export_establishments, super::ledger::export_cases,
         super::ledger::list_webhooks, super::ledger::create_webhook, super::ledger::update_webhook,
         super::ledger::list_deliveries, super::ledger::redeliver, super::ledger::import_establishments,
+        // Authority admin (issue #4, workspace part B).
+        super::admin::get_statistics, super::admin::list_rules, super::admin::get_draft, super::admin::edit_draft,
+        super::admin::discard_draft, super::admin::preview_draft, super::admin::publish_draft,
+        super::admin::list_staff, super::admin::create_staff, super::admin::update_staff,
+        super::admin::get_details, super::admin::update_details, super::admin::code_tables,
+        super::followup::get_receipt, super::followup::get_return_replies, super::followup::put_return_replies,
+        super::followup::rate_filing, super::followup::list_notifications,
+        super::batches::get_organisation, super::batches::create_change, super::batches::create_bulk, super::batches::get_batch,
+        super::batches::submit_batch, super::batches::list_annex_sources, super::batches::copy_annex,
     ),
     modifiers(&BearerAuth, &StandardErrors),
-    tags((name = "filings", description = "届出・申請（事業者）"), (name = "cases", description = "案件（自治体）"), (name = "ledger", description = "台帳連携（自治体）: 変更の取得、書き出し、Webhook、取り込み"))
+    tags((name = "filings", description = "届出・申請（事業者）"), (name = "cases", description = "案件（自治体）"), (name = "ledger", description = "台帳連携（自治体）: 変更の取得、書き出し、Webhook、取り込み"), (name = "admin", description = "管理（自治体の管理者）: 統計、独自ルール、職員、自治体の情報"))
 )]
 pub struct ApiDoc;
 

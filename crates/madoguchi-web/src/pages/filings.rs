@@ -1,19 +1,19 @@
-//! The provider's pages: filing list, starting a filing, the form (save, attach files,
-//! submit), the filing's status per authority, withdrawal, and file downloads.
+//! The provider's pages: starting a filing, the form (save, attach files, answer a return,
+//! submit), the filing's status per authority, and file downloads. The list is
+//! `tracking`, the receipt `receipt`, withdrawal `withdraw`.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use madoguchi_core::CoreError;
-use madoguchi_core::filings::view::{CaseStatusItem, CaseSummary, FilingView, Problem};
+use madoguchi_core::filings::view::{CaseSummary, FilingView, Problem};
 use madoguchi_core::filings::{self, NewFiling};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 use serde::Deserialize;
 
 use super::form::{
-    ReviewSection, SectionView, apply_repeat_action, display, parse_pairs, repeat_action, review,
-    sections,
+    ReviewSection, SectionView, apply_repeat_action, parse_pairs, repeat_action, review, sections,
 };
 use super::form_view::{ErrorSummaryItem, FieldView};
 use super::layout::{Layout, NavItem};
@@ -38,83 +38,6 @@ fn crumbs(items: &[(&str, &str)]) -> Vec<NavItem> {
             current: i + 1 == n,
         })
         .collect()
-}
-
-/// One filing in the provider's list: what it is, for which establishments, and where it stands.
-struct ListItem {
-    id: String,
-    procedure_title: String,
-    status: String,
-    reference: Option<String>,
-    updated_at: String,
-    /// Names of the establishments the filing covers.
-    targets: String,
-    /// The answer to the form's first question (e.g. the changed items), for telling filings apart.
-    summary: String,
-    cases: Vec<CaseStatusItem>,
-    /// Some authority asked for corrections.
-    returned: bool,
-}
-
-#[derive(Template)]
-#[template(path = "pages/filings_list.html")]
-struct ListPage {
-    layout: Layout,
-    items: Vec<ListItem>,
-}
-
-/// `GET /filings`.
-pub async fn list(
-    State(s): State<AppState>,
-    SignedIn(session): SignedIn,
-    Query(q): Query<DoneQuery>,
-) -> PageResult {
-    let rows = filings::view::list(&s.app, &session.actor).await?;
-    let names: Vec<(String, String)> = madoguchi_core::registry::view::list(&s.app, &session.actor)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.name))
-        .collect();
-    let internal = |e: madoguchi_db::DbError| AppError::Internal(e.to_string());
-    let mut tx = s.app.db.begin_read().await.map_err(internal)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for f in rows {
-        let targets = madoguchi_db::filings::filing_establishments(&mut tx, &f.id)
-            .await
-            .map_err(internal)?
-            .iter()
-            .filter_map(|id| names.iter().find(|(e, _)| e == id).map(|(_, n)| n.clone()))
-            .collect::<Vec<_>>()
-            .join("、");
-        let row = madoguchi_db::filings::get_filing(&mut tx, &f.id)
-            .await
-            .map_err(internal)?;
-        let summary = s
-            .app
-            .catalog
-            .get(&row.procedure_id, &row.procedure_version)
-            .and_then(|def| {
-                let data: FilingData = serde_json::from_str(&row.data).ok()?;
-                let field = def.groups.first()?.fields.first()?;
-                Some(display(field, data.fields.get(&field.id)))
-            })
-            .unwrap_or_default();
-        items.push(ListItem {
-            returned: f.cases.iter().any(|c| c.status == "returned"),
-            id: f.id,
-            procedure_title: f.procedure_title,
-            status: f.status,
-            reference: f.reference,
-            updated_at: f.updated_at,
-            targets,
-            summary,
-            cases: f.cases,
-        });
-    }
-    tx.commit().await.map_err(internal)?;
-    let mut layout = layout_for(&session, "届出・申請の一覧", "/filings");
-    layout.flash = flash_for(q.done.as_deref());
-    Ok(render(&ListPage { layout, items }))
 }
 
 /// Where on the form page a field path (`fields.x`, `establishments.e.x`, `attachments.x`)
@@ -287,6 +210,8 @@ struct RequirementView {
     required: bool,
     files: Vec<(String, String)>,
     error: Option<String>,
+    /// An authority's return pinned this document (reply box beside it).
+    pins: Vec<super::form_view::PinView>,
 }
 
 struct ReusableFile {
@@ -308,22 +233,18 @@ struct EditPage {
     optional_requirements: Vec<RequirementView>,
     reusable: Vec<ReusableFile>,
     errors: Vec<ErrorSummaryItem>,
-    returned_messages: Vec<ReturnedMessage>,
+    /// Open returns, each pinned item with its state (and its reply box when it has no place
+    /// beside a field or file).
+    returns: Vec<super::return_pins::ReturnBox>,
     /// Some sections appear only for some answers: the page offers a button to refresh them.
     has_conditional_groups: bool,
-}
-
-/// An authority's request for corrections, shown above the form.
-struct ReturnedMessage {
-    authority_name: String,
-    at: String,
-    message: String,
-    fields: Vec<FieldLink>,
+    /// The form has 付表 (per-service annexes) another establishment's filing can give.
+    has_annexes: bool,
 }
 
 /// The filing's form: its version, with the local rules of every authority it goes to
 /// (each addition labelled with the authority's name).
-fn definition(s: &AppState, f: &FilingView) -> Result<ProcedureDefinition, PageError> {
+pub(crate) fn definition(s: &AppState, f: &FilingView) -> Result<ProcedureDefinition, PageError> {
     let def = s
         .app
         .catalog
@@ -362,6 +283,10 @@ async fn edit_page(
     for f in secs.iter_mut().flat_map(|s| s.fields_mut()) {
         let id = f.name.rsplit('.').next().unwrap_or_default();
         f.is_new = filing.new_fields.iter().any(|n| n == id);
+        // Where a prefilled answer came from, while it still holds that value.
+        if let Some(src) = filing.prefill_sources.iter().find(|p| p.path == f.name) {
+            f.prefilled_from = Some(src.label.clone());
+        }
     }
     let required: Vec<&str> = def
         .required_attachments(&data)
@@ -386,26 +311,16 @@ async fn edit_page(
                 .iter()
                 .find(|p| p.field == format!("attachments.{}", a.id))
                 .map(|p| p.message.clone()),
+            pins: Vec::new(),
         })
         .partition(|r| r.required || !r.files.is_empty() || r.error.is_some());
-    let mut tx = s
-        .app
-        .db
-        .begin_read()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let reusable = madoguchi_db::attachments::list_of_corporation(&mut tx, corp)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let reusable = reusable
+    // Files uploaded before, with where they were used (one file may serve many filings).
+    let reusable = filings::reusable_files(&s.app, &session.actor, 50)
+        .await?
         .into_iter()
-        .take(50)
         .map(|a| ReusableFile {
-            id: a.id,
-            filename: a.filename,
+            filename: a.label(),
+            id: a.attachment_id,
         })
         .collect();
     let errors = shown
@@ -423,31 +338,33 @@ async fn edit_page(
             },
         })
         .collect();
-    let returned_messages = filing
-        .cases
-        .iter()
-        .filter(|c| c.status == "returned")
-        .filter_map(|c| {
-            c.events
-                .iter()
-                .rev()
-                .find(|e| e.kind == "returned")
-                .map(|e| ReturnedMessage {
-                    authority_name: c.authority_name.clone(),
-                    at: e.at.clone(),
-                    message: e.message.clone(),
-                    fields: e
-                        .fields
-                        .iter()
-                        .map(|p| FieldLink {
-                            label: madoguchi_core::cases::field_label(def, p)
-                                .unwrap_or_else(|| "入力内容".into()),
-                            href: field_anchor(p),
-                        })
-                        .collect(),
-                })
-        })
-        .collect();
+    // Each pinned item of an open return beside its field or document, with a reply box.
+    let open_returns = if filing.cases.iter().any(|c| c.status == "returned") {
+        filings::replies::open_returns(&s.app, &session.actor, id).await?
+    } else {
+        Vec::new()
+    };
+    let mut requirements = requirements;
+    let mut optional_requirements = optional_requirements;
+    let returns =
+        super::return_pins::place(&open_returns, &mut secs, |req, pin| {
+            match requirements
+                .iter_mut()
+                .chain(optional_requirements.iter_mut())
+                .find(|r| r.id == req)
+            {
+                Some(r) => {
+                    r.pins.push(pin);
+                    true
+                }
+                None => false,
+            }
+        });
+    // A pinned optional document is shown unfolded.
+    let (pinned, optional_requirements): (Vec<_>, Vec<_>) = optional_requirements
+        .into_iter()
+        .partition(|r| !r.pins.is_empty());
+    requirements.extend(pinned);
     let mut layout = layout_for(session, &format!("{}の入力", def.title), "/filings");
     layout.breadcrumbs = crumbs(&[
         ("/filings", "届出・申請の一覧"),
@@ -461,7 +378,7 @@ async fn edit_page(
         Some("item_removed") => Some(super::layout::Flash::success(
             "入力欄を削除しました。入力中の内容も保存しました。",
         )),
-        other => flash_for(other),
+        other => super::my::flash(other),
     };
     Ok(EditPage {
         layout,
@@ -473,8 +390,9 @@ async fn edit_page(
         optional_requirements,
         reusable,
         errors,
-        returned_messages,
+        returns,
         has_conditional_groups: def.groups.iter().any(|g| g.visible_when.is_some()),
+        has_annexes: def.annexes.is_some(),
     })
 }
 
@@ -519,7 +437,12 @@ pub async fn save(
         .iter()
         .find(|(k, _)| k == "lock_version")
         .and_then(|(_, v)| v.parse().ok());
-    match filings::update(&s.app, &session.actor, &id, data, lock).await {
+    let replies = super::return_pins::replies_from_pairs(&pairs);
+    let saved = match filings::update(&s.app, &session.actor, &id, data, lock).await {
+        Ok(()) => filings::replies::save(&s.app, &session.actor, &id, &replies).await,
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(()) => {
             let then_submit = pairs.iter().any(|(k, _)| k == "review");
             let to = if let (Some(action), Some(anchor)) = (&action, &back_to) {
@@ -574,7 +497,7 @@ pub async fn submit(
     check_csrf(&session, &f.csrf_token)?;
     let key = f.lock_version.map(|v| format!("page-{id}-{v}"));
     match filings::submit(&s.app, &session.actor, &id, key.as_deref()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}?done=submitted")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/filings/{id}/receipt?done=submitted")).into_response()),
         Err(CoreError::Validation(errs)) => Ok(unprocessable(render(
             &edit_page(
                 &s,
@@ -592,6 +515,8 @@ pub async fn submit(
 /// One authority's case as the provider sees it: where it stands, in words, and what the
 /// authority wrote.
 struct AuthorityCase {
+    /// The case id (its form set: `/cases/{id}/form`).
+    id: String,
     authority_name: String,
     status: String,
     reference: String,
@@ -645,6 +570,7 @@ fn authority_case(def: &ProcedureDefinition, filing_id: &str, c: &CaseSummary) -
         })
         .collect();
     AuthorityCase {
+        id: c.id.clone(),
         authority_name: c.authority_name.clone(),
         status: c.status.clone(),
         reference: c.reference.clone(),
@@ -674,6 +600,8 @@ struct DetailPage {
     returned_by: Vec<String>,
     /// What still stops submission, with a link to where to fix it.
     problems: Vec<FieldLink>,
+    /// Who withdrew, when, why and from which authorities.
+    withdrawals: Vec<super::withdraw::WithdrawalEntry>,
 }
 
 /// `GET /filings/{id}`: status per authority, messages, answers, files.
@@ -739,7 +667,9 @@ pub async fn detail(
             href: format!("/filings/{}/edit{}", filing.id, field_anchor(&p.field)),
         })
         .collect();
+    let withdrawals = super::withdraw::history(&filing);
     Ok(render(&DetailPage {
+        withdrawals,
         layout,
         form_number: def.form_number.clone(),
         filing,
@@ -753,25 +683,6 @@ pub async fn detail(
         returned_by,
         problems,
     }))
-}
-
-#[derive(Deserialize)]
-pub struct WithdrawForm {
-    csrf_token: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// `POST /filings/{id}/withdraw`.
-pub async fn withdraw(
-    State(s): State<AppState>,
-    SignedIn(session): SignedIn,
-    Path(id): Path<String>,
-    Form(f): Form<WithdrawForm>,
-) -> PageResult {
-    check_csrf(&session, &f.csrf_token)?;
-    filings::withdraw(&s.app, &session.actor, &id, &f.reason).await?;
-    Ok(Redirect::to(&format!("/filings/{id}?done=withdrawn")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -802,7 +713,8 @@ pub async fn upload(
     let mut csrf = String::new();
     let mut requirement = String::new();
     let mut reuse = String::new();
-    let mut file: Option<(String, String, Vec<u8>)> = None;
+    // Several files may be chosen at once (`<input type="file" multiple>`).
+    let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
     while let Some(field) = multipart
         .next_field()
         .await
@@ -824,53 +736,56 @@ pub async fn upload(
                     .to_string();
                 let bytes = field.bytes().await.map_err(crate::api::multipart_error)?;
                 if !bytes.is_empty() {
-                    file = Some((name, ct, bytes.to_vec()));
+                    files.push((name, ct, bytes.to_vec()));
                 }
             }
             _ => {}
         }
     }
     check_csrf(&session, &csrf)?;
-    let attachment_id = match (file, reuse.is_empty()) {
-        (Some((name, ct, bytes)), _) => {
-            match filings::upload(&s.app, &session.actor, &name, &ct, bytes).await {
-                Ok(a) => a,
-                Err(CoreError::Validation(errs)) => {
-                    return Ok(unprocessable(render(
-                        &edit_page(
-                            &s,
-                            &session,
-                            &id,
-                            Some(
-                                errs.into_iter()
-                                    .map(|e| Problem {
-                                        field: format!("attachments.{requirement}"),
-                                        code: e.code,
-                                        message: e.message,
-                                    })
-                                    .collect(),
-                            ),
-                            None,
-                        )
-                        .await?,
-                    )));
-                }
-                Err(e) => return Err(e.into()),
+    let mut attachment_ids = Vec::new();
+    for (name, ct, bytes) in files {
+        match filings::upload(&s.app, &session.actor, &name, &ct, bytes).await {
+            Ok(a) => attachment_ids.push(a),
+            Err(CoreError::Validation(errs)) => {
+                return Ok(unprocessable(render(
+                    &edit_page(
+                        &s,
+                        &session,
+                        &id,
+                        Some(
+                            errs.into_iter()
+                                .map(|e| Problem {
+                                    field: format!("attachments.{requirement}"),
+                                    code: e.code,
+                                    message: format!("{name}：{}", e.message),
+                                })
+                                .collect(),
+                        ),
+                        None,
+                    )
+                    .await?,
+                )));
             }
+            Err(e) => return Err(e.into()),
         }
-        (None, false) => reuse,
-        (None, true) => {
-            let p = Problem {
-                field: format!("attachments.{requirement}"),
-                code: "required".into(),
-                message: "添付するファイルを選んでください。".into(),
-            };
-            return Ok(unprocessable(render(
-                &edit_page(&s, &session, &id, Some(vec![p]), None).await?,
-            )));
-        }
-    };
-    filings::link_attachment(&s.app, &session.actor, &id, &attachment_id, &requirement).await?;
+    }
+    if attachment_ids.is_empty() && !reuse.is_empty() {
+        attachment_ids.push(reuse);
+    }
+    if attachment_ids.is_empty() {
+        let p = Problem {
+            field: format!("attachments.{requirement}"),
+            code: "required".into(),
+            message: "添付するファイルを選んでください。".into(),
+        };
+        return Ok(unprocessable(render(
+            &edit_page(&s, &session, &id, Some(vec![p]), None).await?,
+        )));
+    }
+    for attachment_id in &attachment_ids {
+        filings::link_attachment(&s.app, &session.actor, &id, attachment_id, &requirement).await?;
+    }
     Ok(Redirect::to(&format!(
         "/filings/{id}/edit?done=uploaded#req-{requirement}"
     ))

@@ -16,7 +16,7 @@ use madoguchi_domain::procedure::code_tables::WEEKDAYS;
 use madoguchi_domain::procedure::{
     Field, FieldKind, FilingData, Group, ProcedureDefinition, Repeat,
 };
-use madoguchi_domain::registry::{Record, RegistrySnapshot, label_of};
+use madoguchi_domain::registry::{Record, RegistrySnapshot};
 use serde_json::Value;
 
 use super::form_view::{ChoiceView, FieldView};
@@ -119,8 +119,25 @@ pub fn sections(
     problems: &[Problem],
     registry: &RegistrySnapshot,
 ) -> Vec<SectionView> {
+    sections_where(def, data, establishments, problems, registry, |_| true)
+}
+
+/// [`sections`] for the groups `keep` selects (a 一括申請 lays out the shared groups and each
+/// establishment's groups apart).
+pub fn sections_where(
+    def: &ProcedureDefinition,
+    data: &FilingData,
+    establishments: &[EstablishmentRef],
+    problems: &[Problem],
+    registry: &RegistrySnapshot,
+    keep: impl Fn(&Group) -> bool,
+) -> Vec<SectionView> {
     let mut out = Vec::new();
-    for group in def.groups.iter().filter(|g| def.is_group_visible(g, data)) {
+    for group in def
+        .groups
+        .iter()
+        .filter(|g| keep(g) && def.is_group_visible(g, data))
+    {
         let targets: Vec<Option<&EstablishmentRef>> = if group.per_establishment {
             establishments.iter().map(Some).collect()
         } else {
@@ -278,7 +295,7 @@ fn field_view(
     if let (Some(key), Some(val), Some(registry)) = (&f.prefill, value, registry)
         && registry.get(key, est).is_some_and(|r| r == val)
     {
-        v.prefilled_from = Some(format!("登録情報（{}）", label_of(key).unwrap_or("")));
+        v.prefilled_from = Some("登録情報から".to_string());
     }
     v
 }

@@ -33,7 +33,7 @@ pub struct FieldView {
     pub help: String,
     /// Validation message for this field, in Japanese.
     pub error: Option<String>,
-    /// Label of the registry source the value was prefilled from (shown as 「出典: …」).
+    /// Label of the registry source the value was prefilled from (「登録情報から」, 「前回の届出（到達番号 …）から」 …).
     pub prefilled_from: Option<String>,
     /// Unit shown after the control, e.g. 「人」.
     pub unit: Option<String>,
@@ -49,6 +49,36 @@ pub struct FieldView {
     pub display: String,
     /// The section already says its values are computed: no note under each one.
     pub explained: bool,
+    /// An authority's return pinned this field: the request and the reply box beside it.
+    pub pins: Vec<PinView>,
+}
+
+/// A pinned item of an open return, shown beside the field (or file) concerned with a box
+/// for the reply (回答) the provider may give instead of changing it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PinView {
+    pub authority_name: String,
+    /// The input's name: `_reply.<return event id>.<pinned path>`.
+    pub input_name: String,
+    pub input_id: String,
+    pub reply: String,
+    /// Changed since the returned version.
+    pub changed: bool,
+    /// Neither changed nor answered yet.
+    pub open: bool,
+}
+
+impl PinView {
+    /// 「修正済み」「回答済み」「未対応」.
+    pub fn state_label(&self) -> &'static str {
+        if self.changed {
+            "修正済み"
+        } else if !self.reply.trim().is_empty() {
+            "回答済み"
+        } else {
+            "未対応"
+        }
+    }
 }
 
 /// One choice of a `select` or `multi_select` field.
@@ -452,7 +482,7 @@ mod tests {
         f.help = "登録している定員を入力してください。".into();
         f.error = Some("利用定員を入力してください。".into());
         f.unit = Some("人".into());
-        f.prefilled_from = Some("登録情報".into());
+        f.prefilled_from = Some("登録情報から".into());
         let html = render(vec![f]);
         assert!(html.contains("<span class=\"tag tag--required\">必須</span>"));
         assert!(html.contains("aria-invalid=\"true\""));
@@ -466,7 +496,7 @@ mod tests {
         assert!(
             html.contains("<span class=\"field__unit\" id=\"f-fields-capacity-unit\">人</span>")
         );
-        assert!(html.contains("出典: 登録情報"));
+        assert!(html.contains("入力元：</span>登録情報から"));
         assert!(html.contains("class=\"field field--error\""));
         assert!(html.contains("role=\"alert\" tabindex=\"-1\""));
         assert!(html.contains("入力内容を確認してください"));

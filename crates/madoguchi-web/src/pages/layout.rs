@@ -28,6 +28,9 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// Trail from the home page to this page; the last item is normally `current`.
     pub breadcrumbs: Vec<NavItem>,
+    /// Unread notifications of a provider user: the header shows a link to the list with
+    /// the count (`None`: no notifications for this user).
+    pub notifications_unread: Option<i64>,
 }
 
 /// Who is signed in, as shown in the header.
@@ -114,6 +117,7 @@ impl fmt::Debug for Layout {
             .field("csrf_token", &"[redacted]")
             .field("flash", &self.flash)
             .field("breadcrumbs", &self.breadcrumbs)
+            .field("notifications_unread", &self.notifications_unread)
             .finish()
     }
 }
@@ -220,7 +224,7 @@ mod tests {
             )
             .with_nav(vec![
                 NavItem::new("/filings", "申請・届出").current(true),
-                NavItem::new("/establishments", "事業所"),
+                NavItem::new("/my", "法人・事業所"),
             ])
             .with_breadcrumbs(vec![
                 NavItem::new("/", "ホーム"),

@@ -1,18 +1,37 @@
 //! Server-rendered pages (askama templates under `templates/pages/`). Every page works without
 //! JavaScript; forms post back and redirect. One module per area: `home` (sign-in, static
-//! pages), `filings` (provider), `cases` and `ledger` (authority staff); `form` turns procedure definitions
+//! pages), `filings` (provider), `inbox`, `case_view`, `decisions` and `ledger` (authority staff); `form` turns procedure definitions
 //! into form fields and posted pairs back into answers.
 
-pub(crate) mod cases;
+// Authority admin (issue #4, workspace part B).
+pub(crate) mod admin;
+// Provider portal part A: マイページ, change once, 一括申請, batches, draft helpers.
+pub(crate) mod batches;
+pub(crate) mod bulk;
+pub(crate) mod drafts;
+// Authority workspace (inbox, case view, decisions).
+pub(crate) mod case_view;
+pub(crate) mod decisions;
 pub(crate) mod filings;
 pub mod form;
+pub(crate) mod form_set;
+pub(crate) mod form_sheet_xlsx;
 pub mod form_view;
 pub(crate) mod home;
+pub(crate) mod inbox;
 pub mod layout;
 pub(crate) mod ledger;
 pub(crate) mod local_rules;
+pub(crate) mod my;
 pub(crate) mod oidc;
 pub(crate) mod staff_login;
+// Provider portal, part B (issue #4): receipt and satisfaction, tracking list, withdrawal
+// with confirmation, notifications and their e-mail settings.
+pub(crate) mod notifications;
+pub(crate) mod receipt;
+pub(crate) mod return_pins;
+pub(crate) mod tracking;
+pub(crate) mod withdraw;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -28,15 +47,31 @@ pub fn layout_for(session: &Session, title: &str, current: &str) -> Layout {
     let a = &session.actor;
     let nav: Vec<(&str, &str)> = match a.role {
         Role::Provider { .. } => vec![
+            ("/my", "法人・事業所"),
             ("/filings", "届出・申請の一覧"),
             ("/filings/new", "新しい届出・申請"),
+            // Provider portal, part B: notifications.
+            ("/notifications", "お知らせ"),
+            ("/bulk/new", "一括申請"),
         ],
-        Role::Reviewer { .. } | Role::AuthorityAdmin { .. } => {
+        Role::Reviewer { .. } => {
             vec![("/inbox", "受付箱"), ("/ledger", "台帳連携")]
+        }
+        // Authority admin (issue #4, workspace part B): the 「管理」 area.
+        Role::AuthorityAdmin { .. } => {
+            vec![
+                ("/inbox", "受付箱"),
+                ("/ledger", "台帳連携"),
+                ("/admin", "管理"),
+            ]
         }
         Role::Operator => vec![("/", "ホーム")],
     };
-    Layout::new(title)
+    let mut layout = Layout::new(title);
+    if matches!(a.role, Role::Provider { .. }) {
+        layout.notifications_unread = Some(session.unread_notifications);
+    }
+    layout
         .with_user(
             UserBadge {
                 display_name: a.display_name.clone(),
@@ -68,7 +103,7 @@ pub fn flash_for(key: Option<&str>) -> Option<Flash> {
         "uploaded" => (FlashKind::Success, "ファイルを添付しました。"),
         "submitted" => (
             FlashKind::Success,
-            "提出しました。到達番号は下の表のとおりです。",
+            "提出しました。到達番号と届いた自治体は下の受付票のとおりです。",
         ),
         "withdrawn" => (
             FlashKind::Info,
@@ -80,6 +115,27 @@ pub fn flash_for(key: Option<&str>) -> Option<Flash> {
         ),
         "returned" => (FlashKind::Info, "差し戻しました。事業者に通知しました。"),
         "commented" => (FlashKind::Success, "コメントを登録しました。"),
+        // Provider portal, part B.
+        "rated" => (
+            FlashKind::Success,
+            "アンケートにご回答いただき、ありがとうございました。",
+        ),
+        "read" => (FlashKind::Success, "お知らせを既読にしました。"),
+        "settings_saved" => (
+            FlashKind::Success,
+            "メールでのお知らせの設定を保存しました。",
+        ),
+        // Authority workspace.
+        "assigned" => (FlashKind::Success, "担当者を変更しました。"),
+        "filter_saved" => (
+            FlashKind::Success,
+            "条件を保存しました。「保存した条件」から、いつでもこの表示に戻れます。",
+        ),
+        "filter_deleted" => (FlashKind::Info, "保存した条件を削除しました。"),
+        "bulk_none" => (
+            FlashKind::Error,
+            "受け付ける案件が選ばれていません。一覧の左の欄で「審査待ち」の案件を選んでください。",
+        ),
         "migrated" => (
             FlashKind::Success,
             "新しい様式に切り替えました。入力済みの内容は引き継いでいます。「新しい様式で追加」の項目をご確認ください。",
@@ -102,6 +158,7 @@ pub fn event_label(kind: &str) -> &'static str {
         "withdrawn" => "取下げ",
         "comment" => "コメント",
         "internal_note" => "内部メモ",
+        "assigned" => "担当者の変更",
         _ => "その他の記録",
     }
 }

@@ -92,3 +92,42 @@ pub async fn only_case(api: &Api) -> String {
     assert_eq!(items.len(), 1, "one case expected: {}", r.text);
     items[0]["id"].as_str().unwrap().to_string()
 }
+
+// ---- Authority admin (issue #4, workspace part B) ------------------------------------------
+
+/// A complete 管理者 change by provider1 for the establishment with this 事業所番号, via the
+/// API (changed on `change_date`, with the three documents it needs); returns the filing id.
+/// Not submitted.
+pub async fn manager_change(api: &Api, office_number: &str, change_date: &str) -> String {
+    let est = establishment_id(api, office_number).await;
+    let r = api
+        .post(
+            "/api/v1/filings",
+            &json!({ "procedure_id": "change-notification", "establishment_ids": [est] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let mut data = r.body["data"].clone();
+    data["fields"]["change_items"] = json!(["manager"]);
+    data["fields"]["change_date"] = json!(change_date);
+    data["establishments"][&est]["manager_name"] = json!("渡辺　直美");
+    data["establishments"][&est]["manager_kana"] = json!("ワタナベ　ナオミ");
+    data["establishments"][&est]["manager_birth_date"] = json!("1982-03-04");
+    data["establishments"][&est]["manager_address"] = json!("東京都新宿区大久保一丁目1番1号");
+    let r = api
+        .put(&format!("/api/v1/filings/{id}"), &json!({ "data": data }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for requirement in ["roster", "qualification", "pledge"] {
+        attach(api, &id, requirement, requirement).await;
+    }
+    id
+}
+
+/// The value of the first `name="csrf_token"` input of a page.
+pub fn page_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).expect("csrf token on page") + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}

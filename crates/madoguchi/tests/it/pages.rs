@@ -43,6 +43,24 @@ impl Browser {
         (r.status().as_u16(), url, r.text().await.unwrap())
     }
 
+    /// A GET's status, content type and raw bytes (downloads, .xlsx).
+    pub(crate) async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, content_type, r.bytes().await.unwrap().to_vec())
+    }
+
     pub(crate) async fn login(&self, login: &str) {
         let (status, url, _) = self.post("/login/demo", &[("login", login)]).await;
         assert_eq!(status, 200);
@@ -84,7 +102,7 @@ impl Browser {
 }
 
 /// The value of the first `name="csrf_token"` input.
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at = html
         .find("name=\"csrf_token\" value=\"")
         .expect("csrf token on page")
@@ -93,7 +111,7 @@ fn csrf(html: &str) -> String {
 }
 
 /// Every `name="_present" value="…"` on the page (the fields the form rendered).
-fn present(html: &str) -> Vec<String> {
+pub(crate) fn present(html: &str) -> Vec<String> {
     html.match_indices("name=\"_present\" value=\"")
         .map(|(i, m)| {
             html[i + m.len()..]
@@ -163,7 +181,7 @@ async fn provider_files_and_reviewer_decides_without_javascript() {
             "manager prefilled from the registry"
         );
         assert!(
-            page.contains("出典: 登録情報"),
+            page.contains("登録情報から"),
             "prefilled values are labelled with their source"
         );
 
@@ -265,18 +283,28 @@ async fn provider_files_and_reviewer_decides_without_javascript() {
             "answers beside the registry's value"
         );
         let rtoken = csrf(&case_page);
+        let pin = format!("establishments.{est}.manager_birth_date");
+        let return_form = [
+            ("csrf_token", rtoken.as_str()),
+            ("message", "生年月日をご確認ください。"),
+            ("fields", pin.as_str()),
+        ];
+        // A return cannot be undone: a page shows what the provider will receive first.
+        let (status, url, page) = reviewer
+            .post(&format!("/cases/{case_id}/return"), &return_form)
+            .await;
+        assert_eq!(status, 200);
+        assert!(url.ends_with("/return"), "{url}");
+        assert!(
+            page.contains("この内容で差し戻しますか")
+                && page.contains("生年月日をご確認ください。")
+                && page.contains("name=\"confirm\" value=\"yes\""),
+            "{page}"
+        );
+        let mut confirmed = return_form.to_vec();
+        confirmed.push(("confirm", "yes"));
         let (_, url, _) = reviewer
-            .post(
-                &format!("/cases/{case_id}/return"),
-                &[
-                    ("csrf_token", &rtoken),
-                    ("message", "生年月日をご確認ください。"),
-                    (
-                        "fields",
-                        &format!("establishments.{est}.manager_birth_date"),
-                    ),
-                ],
-            )
+            .post(&format!("/cases/{case_id}/return"), &confirmed)
             .await;
         assert!(url.ends_with("done=returned"), "{url}");
 
@@ -332,15 +360,20 @@ async fn provider_files_and_reviewer_decides_without_javascript() {
             "a replayed click lands on the same receipt: {url}"
         );
 
-        // Accepting asks for confirmation, then applies the change to the registry.
+        // Accepting asks for confirmation on a page of its own, then applies the change.
         let (status, _, page) = reviewer
             .post(
                 &format!("/cases/{case_id}/accept"),
                 &[("csrf_token", &rtoken)],
             )
             .await;
-        assert_eq!(status, 422);
-        assert!(page.contains("確認のチェック"));
+        assert_eq!(status, 200);
+        assert!(page.contains("この届出を受け付けますか"), "{page}");
+        let (_, _, still) = reviewer.get(&format!("/cases/{case_id}")).await;
+        assert!(
+            still.contains("審査待ち"),
+            "nothing accepted before confirming"
+        );
         let (status, url, page) = reviewer
             .post(
                 &format!("/cases/{case_id}/accept"),

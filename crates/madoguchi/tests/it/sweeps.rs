@@ -13,7 +13,8 @@
 //! - **Headers**: every route — anonymous and signed in, right and wrong role, own, foreign and
 //!   missing objects, wrong methods, bad bodies, refusals, redirects, files, assets, unknown
 //!   paths, rate-limit answers — carries a CSP without inline script that sets
-//!   `object-src 'none'`, `base-uri 'none'` and `frame-ancestors 'none'`, `nosniff`, a
+//!   `object-src 'none'`, `base-uri 'none'` and `frame-ancestors 'none'` (a PDF preview alone
+//!   may be framed by our own pages, `'self'`, and must be sandboxed), `nosniff`, a
 //!   `Referrer-Policy`, and `Cache-Control: no-store` everywhere but `/assets/`; downloads are
 //!   `Content-Disposition: attachment` with a sandboxing CSP.
 
@@ -492,10 +493,19 @@ fn header_problems(path: &str, res: &Response) -> Vec<String> {
             }
             _ => {}
         }
+        // The one exception to `frame-ancestors 'none'`: a PDF preview, which the case page
+        // frames; it must then be sandboxed and framable by our own pages only.
+        let pdf_preview = path.ends_with("/preview")
+            && res.status() == 200
+            && h("content-type") == "application/pdf";
+        if pdf_preview && get("sandbox").is_none() {
+            out.push(format!("PDF preview without a sandbox CSP: {csp}"));
+        }
+        let frames = if pdf_preview { "'self'" } else { "'none'" };
         for (d, want) in [
             ("object-src", "'none'"),
             ("base-uri", "'none'"),
-            ("frame-ancestors", "'none'"),
+            ("frame-ancestors", frames),
         ] {
             if get(d).as_deref() != Some(want) {
                 out.push(format!("CSP lacks {d} {want}: {csp}"));
