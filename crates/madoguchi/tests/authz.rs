@@ -393,6 +393,9 @@ struct Attempt {
     own_session: Option<(String, String)>,
     /// Whether the oracle allowed it before the batch ran (reads must then succeed).
     allowed_before: bool,
+    /// Whether the object was, before the batch, in a state where the read has something to
+    /// show (a receipt exists only once the filing has been submitted).
+    readable_before: bool,
     /// The path actually requested.
     url_path: String,
 }
@@ -770,6 +773,19 @@ fn random_method(rng: &mut Rng) -> Method {
     .clone()
 }
 
+/// Is there something for this read to show, given the object's state? Reads the oracle allows
+/// must then answer 200; before that, a state-dependent read answers 409 (a filing's receipt
+/// before its first submission).
+fn readable(w: &World, routes: &[Route], a: &Attempt) -> bool {
+    let Some(r) = a.effective.map(|i| &routes[i]) else {
+        return true;
+    };
+    if r.kind == Kind::Filing && r.path.ends_with("/receipt") {
+        return w.filings.get(&a.id).is_some_and(|f| !f.cases.is_empty());
+    }
+    true
+}
+
 /// Does the oracle allow this attempt (on the world as it stands)?
 fn allowed(w: &World, routes: &[Route], callers: &[Caller], a: &Attempt) -> bool {
     let Some(r) = a.effective.map(|i| &routes[i]) else {
@@ -893,9 +909,11 @@ fn generate(
         body_objects,
         own_session: None,
         allowed_before: false,
+        readable_before: true,
         url_path,
     };
     a.allowed_before = allowed(w, routes, callers, &a);
+    a.readable_before = readable(w, routes, &a);
     a
 }
 
@@ -1281,6 +1299,7 @@ async fn no_actor_reaches_what_is_not_theirs() {
                 }
                 // Reads the oracle allowed (on the world before the batch) must succeed.
                 if a.allowed_before
+                    && a.readable_before
                     && a.method == Method::GET
                     && r.is_some_and(|r| r.access != Access::Public)
                     && !matches!(a.kind, Kind::Procedure | Kind::Unknown)

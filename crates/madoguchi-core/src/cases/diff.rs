@@ -81,10 +81,10 @@ pub async fn diff(
     app: &App,
     actor: &Actor,
     case_id: &str,
-    from: i64,
-    to: i64,
+    from: Option<i64>,
+    to: Option<i64>,
 ) -> CoreResult<CaseDiffView> {
-    if from == to {
+    if from.is_some() && from == to {
         return Err(CoreError::field(
             "to",
             "same_version",
@@ -99,6 +99,18 @@ pub async fn diff(
     let versions = filings::list_versions(&mut tx, &c.filing_id).await?;
     let events = events_view(&mut tx, case_id, true, &versions).await?;
     let mine = case_versions(&c, &versions, &events);
+    // Left out, `to` is the case's latest version and `from` the one before it (or the same
+    // one when there is only one: an empty comparison, not an error).
+    let to = to
+        .or_else(|| mine.iter().map(|v| v.version_no).max())
+        .unwrap_or(1);
+    let from = from.unwrap_or_else(|| {
+        mine.iter()
+            .map(|v| v.version_no)
+            .filter(|n| *n < to)
+            .max()
+            .unwrap_or(to)
+    });
     let pick = |n: i64, field: &str| {
         mine.iter()
             .find(|v| v.version_no == n)

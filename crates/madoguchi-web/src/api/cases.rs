@@ -40,10 +40,10 @@ pub async fn get_case(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
-    /// The earlier version's number.
-    pub from: i64,
-    /// The later version's number.
-    pub to: i64,
+    /// The earlier version's number (default: the version before `to`).
+    pub from: Option<i64>,
+    /// The later version's number (default: the case's latest version).
+    pub to: Option<i64>,
 }
 
 /// What changed between two versions of a case: answers (before/after), items of repeating

@@ -231,8 +231,8 @@ pub(crate) async fn case_page(
             &s.app,
             &session.actor,
             id,
-            case.version_no - 1,
-            case.version_no,
+            Some(case.version_no - 1),
+            Some(case.version_no),
         )
         .await?;
         let counts = review
@@ -444,23 +444,26 @@ pub struct DiffQuery {
     to: Option<String>,
 }
 
-/// `GET /cases/{id}/diff?from=1&to=2`: what changed between two versions of the case.
+/// `GET /cases/{id}/diff?from=1&to=2`: what changed between two versions of the case (without
+/// `from`/`to`: the latest version against the one before it).
 pub async fn diff(
     State(s): State<AppState>,
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
     Query(q): Query<DiffQuery>,
 ) -> PageResult {
-    let number = |v: &Option<String>, field: &str| -> Result<i64, PageError> {
-        v.as_deref()
-            .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| {
+    // Left out (or empty), the latest version and the one before it are compared.
+    let number = |v: &Option<String>, field: &str| -> Result<Option<i64>, PageError> {
+        match v.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            None => Ok(None),
+            Some(n) => n.parse().map(Some).map_err(|_| {
                 PageError(AppError::from(madoguchi_core::CoreError::field(
                     field,
                     "invalid",
                     "比べる版を番号で選んでください。",
                 )))
-            })
+            }),
+        }
     };
     let (from, to) = (number(&q.from, "from")?, number(&q.to, "to")?);
     let d = cases::diff::diff(&s.app, &session.actor, &id, from, to).await?;
@@ -511,7 +514,10 @@ pub async fn diff(
         .collect();
     let mut layout = layout_for(
         &session,
-        &format!("第{from}版と第{to}版の比較（{}）", d.reference),
+        &format!(
+            "第{}版と第{}版の比較（{}）",
+            d.from_version, d.to_version, d.reference
+        ),
         "/inbox",
     );
     layout.breadcrumbs = vec![

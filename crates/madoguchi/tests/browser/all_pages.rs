@@ -46,7 +46,12 @@ const ROLES: &[Role] = &[
             "/filings/new",
             "/filings/{id}",
             "/filings/{id}/edit",
+            "/filings/{id}/receipt",
             "/cases/{id}/form",
+            "/my",
+            "/bulk/new",
+            "/notifications",
+            "/settings/notifications",
         ],
     },
     Role {
@@ -55,8 +60,7 @@ const ROLES: &[Role] = &[
         start: &["/inbox"],
         required: &[
             "/inbox",
-            "/inbox?status",
-            "/inbox?due",
+            "/inbox?order&sort",
             "/cases/{id}",
             "/cases/{id}/form",
             "/ledger",
@@ -65,8 +69,16 @@ const ROLES: &[Role] = &[
     Role {
         name: "admin",
         sign_in: Some(("admin-131041", false)),
-        start: &["/inbox", "/ledger"],
-        required: &["/inbox", "/ledger"],
+        start: &["/inbox", "/ledger", "/admin"],
+        required: &[
+            "/inbox",
+            "/ledger",
+            "/admin",
+            "/admin/staff",
+            "/admin/local-rules",
+            "/admin/master",
+            "/admin/statistics",
+        ],
     },
 ];
 

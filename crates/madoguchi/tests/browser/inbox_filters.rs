@@ -1,6 +1,7 @@
-//! The inbox filters that exist: by status (審査待ち・差戻し中・受付完了・取下げ) and by due
-//! date (期限切れ, 期限まで7日以内), clicked as tabs. Three filings reach 新宿区: one past its
-//! due date, one due within the week, one due later and returned.
+//! The inbox filters, used the way a reviewer does: 状況 (審査待ち・差戻し中・受付完了) and
+//! 提出期限 (期限切れ, 期限まで7日以内) chosen in the filter form, and a two-character Japanese
+//! keyword. Three filings reach 新宿区: one past its due date, one due within the week, one due
+//! later and returned.
 
 use std::collections::BTreeSet;
 
@@ -82,33 +83,63 @@ fn inbox_filters_by_status_and_due_date() {
         b.goto("/inbox").await;
         let set = |items: &[&String]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         assert_eq!(listed(&b).await, set(&[&a, &bb, &c]));
-        for (tab, expected, shot) in [
-            ("審査待ち", set(&[&a, &bb]), "submitted"),
-            ("差戻し中", set(&[&c]), "returned"),
-            ("受付完了", set(&[]), "accepted"),
-            ("期限切れ", set(&[&a]), "overdue"),
-            ("期限まで7日以内", set(&[&bb]), "due-soon"),
-            ("すべて", set(&[&a, &bb, &c]), "all"),
+        // The filter form: 状況 and 提出期限 chosen from lists, a keyword typed (two Japanese
+        // characters must do), then 「この条件で表示する」.
+        for (status, due, keyword, expected, shot) in [
+            (
+                "審査待ち（提出済）",
+                "指定しない",
+                "",
+                set(&[&a, &bb]),
+                "submitted",
+            ),
+            ("差戻し中", "指定しない", "", set(&[&c]), "returned"),
+            ("受付完了", "指定しない", "", set(&[]), "accepted"),
+            ("すべて", "期限切れ", "", set(&[&a]), "overdue"),
+            ("すべて", "期限まで7日以内", "", set(&[&bb]), "due-soon"),
+            (
+                "すべて",
+                "指定しない",
+                "新宿",
+                set(&[&a, &bb, &c]),
+                "keyword",
+            ),
+            ("すべて", "指定しない", "渋谷", set(&[]), "keyword-none"),
+            ("すべて", "指定しない", "", set(&[&a, &bb, &c]), "all"),
         ] {
-            b.click_in("main", tab).await;
+            b.select("状況", status).await;
+            b.select("提出期限", due).await;
+            b.fill("キーワード", keyword).await;
+            b.click_in("main", "この条件で表示する").await;
             b.wait_path("/inbox").await;
-            assert_eq!(listed(&b).await, expected, "filter 「{tab}」");
-            let current = b
+            assert_eq!(
+                listed(&b).await,
+                expected,
+                "状況 「{status}」, 提出期限 「{due}」, キーワード 「{keyword}」"
+            );
+            let chosen = b
                 .client
-                .find(Locator::Css("main .filter-tabs a[aria-current='page']"))
+                .find(Locator::Css("#f-status option:checked"))
                 .await
-                .expect("the chosen filter is marked")
+                .expect("the chosen status stays chosen")
                 .text()
                 .await
                 .expect("text");
-            assert_eq!(current, tab);
+            assert_eq!(chosen, status);
             if expected.is_empty() {
-                assert!(b.main_text().await.contains("この状況の案件はありません"));
+                assert!(
+                    b.main_text()
+                        .await
+                        .contains("この条件に当てはまる案件はありません")
+                );
             }
             b.shoot(&format!("inbox-filter-{shot}")).await;
         }
-        let overdue_row = b.main_text().await;
-        assert!(overdue_row.contains("期限切れ") && overdue_row.contains("期限間近"));
+        let rows = b.main_text().await;
+        assert!(
+            rows.contains("期限切れ") && rows.contains("期限間近"),
+            "{rows}"
+        );
         srv.stop().await;
     });
 }

@@ -39,7 +39,10 @@ fn return_pinned_to_a_field_then_correction_resubmission_and_acceptance() {
             b.wait_path(&format!("/filings/{filing}/edit?done=saved"))
                 .await;
             assert_eq!(b.value("管理者の氏名").await, "佐藤　花子");
-            assert!(b.main_text().await.contains("出典: 登録情報"));
+            assert!(
+                b.main_text().await.contains("登録情報から"),
+                "the prefill names its source"
+            );
             b.fill("管理者の氏名", "渡辺　直美").await;
             b.fill("管理者の氏名（フリガナ）", "ワタナベ　ナオミ").await;
             b.fill("管理者の生年月日", "1982-03-04").await;
@@ -62,7 +65,7 @@ fn return_pinned_to_a_field_then_correction_resubmission_and_acceptance() {
             b.wait_path(&format!("/filings/{filing}?done=saved")).await;
             b.shoot(&format!("{tag}-04-review")).await;
             b.click("この内容で提出する").await;
-            b.wait_path(&format!("/filings/{filing}?done=submitted"))
+            b.wait_path(&format!("/filings/{filing}/receipt?done=submitted"))
                 .await;
             let receipt = b.main_text().await;
             assert!(
@@ -85,6 +88,13 @@ fn return_pinned_to_a_field_then_correction_resubmission_and_acceptance() {
             .await;
             b.check("変更後の管理者（さくらデイサービス新宿）：管理者の生年月日")
                 .await;
+            b.click("差戻しの内容を確認する").await;
+            let confirm = b.main_text().await;
+            assert!(
+                confirm.contains("この内容で差し戻しますか")
+                    && confirm.contains("管理者の生年月日が資格証と異なります"),
+                "returning asks for confirmation first, showing the message: {confirm}"
+            );
             b.click("差し戻す").await;
             b.wait_path("/cases/").await;
             assert!(
@@ -119,7 +129,7 @@ fn return_pinned_to_a_field_then_correction_resubmission_and_acceptance() {
             b.click("保存して確認画面へ進む").await;
             b.wait_path(&format!("/filings/{filing}?done=saved")).await;
             b.click("修正した内容で再提出する").await;
-            b.wait_path(&format!("/filings/{filing}?done=submitted"))
+            b.wait_path(&format!("/filings/{filing}/receipt?done=submitted"))
                 .await;
             b.shoot(&format!("{tag}-10-resubmitted")).await;
 
@@ -129,13 +139,11 @@ fn return_pinned_to_a_field_then_correction_resubmission_and_acceptance() {
             b.open_first_case().await;
             let case = b.main_text().await;
             assert!(case.contains("前の版での値"), "{case}");
-            b.click("受付を完了する").await;
+            b.click("受付へ進む").await;
             assert!(
-                b.main_text().await.contains("確認のチェック"),
+                b.main_text().await.contains("この届出を受け付けますか"),
                 "accepting asks for confirmation first"
             );
-            b.check("内容を確認しました。受付を完了し、登録情報に反映します。")
-                .await;
             b.click("受付を完了する").await;
             b.wait_path("/cases/").await;
             assert!(

@@ -13,11 +13,12 @@ fn withdrawal_with_a_reason_reaches_each_authority() {
 
         b.sign_in_provider("provider1").await;
         b.goto(&format!("/filings/{filing}")).await;
-        b.expand("この届出を取り下げる").await;
+        b.click("取下げの手続へ進む").await;
+        b.wait_path(&format!("/filings/{filing}/withdraw")).await;
         b.shoot("withdraw-01-open").await;
 
         // Without a reason: a clear message, nothing withdrawn.
-        b.click("取り下げる").await;
+        b.click("確認へ進む").await;
         let refused = b.main_text().await;
         assert!(
             refused.contains("理由"),
@@ -27,10 +28,18 @@ fn withdrawal_with_a_reason_reaches_each_authority() {
         b.goto(&format!("/filings/{filing}")).await;
         assert!(b.main_text().await.contains("審査中 2か所"));
 
-        b.expand("この届出を取り下げる").await;
+        b.click("取下げの手続へ進む").await;
         b.fill("取下げの理由", "管理者の交代が延期になったため。")
             .await;
-        b.click("取り下げる").await;
+        b.click("確認へ進む").await;
+        let confirm = b.main_text().await;
+        assert!(
+            confirm.contains("この内容で取り下げますか")
+                && confirm.contains("管理者の交代が延期になったため。"),
+            "withdrawing asks for confirmation first: {confirm}"
+        );
+        b.shoot("withdraw-02b-confirm").await;
+        b.click("取り下げる（元に戻せません）").await;
         b.wait_path(&format!("/filings/{filing}?done=withdrawn"))
             .await;
         assert!(
@@ -47,7 +56,7 @@ fn withdrawal_with_a_reason_reaches_each_authority() {
         );
         assert!(page.contains("管理者の交代が延期になったため。"));
         assert!(
-            !b.has_button("この届出を取り下げる").await,
+            !b.has_button("取下げの手続へ進む").await,
             "nothing left to withdraw"
         );
         b.shoot("withdraw-03-done").await;

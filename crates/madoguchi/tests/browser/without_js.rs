@@ -61,7 +61,7 @@ fn a_filing_and_a_decision_without_javascript() {
         b.wait_path(&format!("/filings/{filing}?done=saved")).await;
         b.shoot("nojs-02-review").await;
         b.click("この内容で提出する").await;
-        b.wait_path(&format!("/filings/{filing}?done=submitted"))
+        b.wait_path(&format!("/filings/{filing}/receipt?done=submitted"))
             .await;
         assert!(b.flash().await.unwrap_or_default().contains("提出しました"));
         let receipt = b.main_text().await;
@@ -77,8 +77,8 @@ fn a_filing_and_a_decision_without_javascript() {
         b.goto("/inbox").await;
         b.open_first_case().await;
         b.shoot("nojs-04-case").await;
-        b.check("内容を確認しました。受付を完了し、登録情報に反映します。")
-            .await;
+        b.click("受付へ進む").await;
+        assert!(b.main_text().await.contains("この届出を受け付けますか"));
         b.click("受付を完了する").await;
         b.wait_path("/cases/").await;
         assert!(

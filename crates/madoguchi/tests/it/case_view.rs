@@ -270,6 +270,17 @@ async fn case_view_previews_files_safely_and_compares_versions() {
             added.as_str()
         );
         assert_eq!(d.body["attachments_removed"], json!([]));
+        // Without versions: the latest against the one before it (here 1 → 2).
+        let latest = tokyo.get(&format!("/api/v1/cases/{case_id}/diff")).await;
+        assert_eq!(latest.status, 200, "[{backend}] {}", latest.text);
+        assert_eq!(
+            (
+                latest.body["from_version"].clone(),
+                latest.body["to_version"].clone()
+            ),
+            (json!(1), json!(2))
+        );
+        assert_eq!(latest.body["changes"], d.body["changes"]);
         let back = tokyo
             .get(&format!("/api/v1/cases/{case_id}/diff?from=2&to=1"))
             .await;
@@ -308,6 +319,14 @@ async fn case_view_previews_files_safely_and_compares_versions() {
             "{page}"
         );
         assert!(page.contains("第2版で追加されたファイル") && page.contains("戸籍.pdf"));
+        let (status, _, page) =
+            fetch(&srv, "reviewer-130001", &format!("/cases/{case_id}/diff")).await;
+        assert_eq!(status, 200, "[{backend}] the page without versions");
+        assert!(
+            String::from_utf8(page)
+                .unwrap()
+                .contains("<ins>渡邉　直美</ins>")
+        );
         let (_, _, page) = fetch(&srv, "reviewer-130001", &format!("/cases/{case_id}")).await;
         let page = String::from_utf8(page).unwrap();
         assert!(page.contains("前の版での値：渡辺　直美"), "{page}");

@@ -74,6 +74,14 @@ impl Browser {
         };
         b.client.goto("about:blank").await.expect("blank page");
         b.clear_cookies().await;
+        // The session is shared: undo what an earlier test may have left behind when it
+        // failed half-way (print media emulation, a narrow window).
+        shots::cdp(
+            &b.client,
+            "Emulation.setEmulatedMedia",
+            json!({ "media": "" }),
+        )
+        .await;
         shots::set_width(&b.client, shots::DESKTOP).await;
         b
     }
