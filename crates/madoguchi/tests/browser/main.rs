@@ -10,6 +10,8 @@
 mod harness;
 
 mod all_pages;
+mod bulk_filing;
+mod change_once;
 mod harness_checks;
 mod inbox_filters;
 mod print_view;

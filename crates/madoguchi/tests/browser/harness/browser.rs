@@ -277,12 +277,33 @@ impl Browser {
         }
     }
 
+    /// Like [`Browser::check`] for the `index`-th checkbox of that label.
+    pub async fn check_nth(&self, label: &str, index: usize) {
+        let mut all = self.controls(label).await;
+        assert!(index < all.len(), "no checkbox 「{label}」 #{index}");
+        let el = all.swap_remove(index);
+        if !el.is_selected().await.unwrap_or(false) {
+            el.click().await.expect("tick");
+        }
+    }
+
     /// Clears the checkbox labelled `label`.
     pub async fn uncheck(&self, label: &str) {
         let el = self.control(label, 0).await;
         if el.is_selected().await.unwrap_or(false) {
             el.click().await.expect("untick");
         }
+    }
+
+    /// Like [`Browser::select`] for the `index`-th list of that label (the same question
+    /// asked once per establishment).
+    pub async fn select_nth(&self, label: &str, index: usize, option: &str) {
+        let mut all = self.controls(label).await;
+        assert!(index < all.len(), "no list 「{label}」 #{index}");
+        all.swap_remove(index)
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("choose 「{option}」 in 「{label}」 #{index}: {e}"));
     }
 
     /// Picks the option shown as `option` in the list labelled `label`.
@@ -363,7 +384,12 @@ impl Browser {
 
     /// Opens the disclosure (`<summary>`) that reads `text`, on the same page.
     pub async fn expand(&self, text: &str) {
-        let mut all = self.clickables(text, "").await;
+        self.expand_in("", text).await;
+    }
+
+    /// Opens the disclosure reading `text` inside the element matching the CSS `scope`.
+    pub async fn expand_in(&self, scope: &str, text: &str) {
+        let mut all = self.clickables(text, scope).await;
         assert_eq!(
             all.len(),
             1,
@@ -425,6 +451,12 @@ impl Browser {
     /// Attaches a file for the document 「requirement」 on the filing form and waits for the
     /// page to come back.
     pub async fn upload(&self, requirement: &str, filename: &str, bytes: &[u8]) {
+        self.upload_in("", requirement, filename, bytes).await;
+    }
+
+    /// Like [`Browser::upload`] for the document 「requirement」 inside the element matching
+    /// the CSS `scope` (one draft of a batch's review page, where every draft lists its own).
+    pub async fn upload_in(&self, scope: &str, requirement: &str, filename: &str, bytes: &[u8]) {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-uploads");
         std::fs::create_dir_all(&dir).expect("upload directory");
         let path = dir.join(filename);
@@ -432,19 +464,26 @@ impl Browser {
         let found = self
             .script(
                 r#"
-                const [text] = arguments;
-                const req = [...document.querySelectorAll('.requirement')]
-                  .find(r => norm(r.querySelector('h3')?.textContent) === text);
+                const [text, scope] = arguments;
+                const root = scope ? document.querySelector(scope) : document;
+                if (!root) return [];
+                const req = [...root.querySelectorAll('.requirement')]
+                  .find(r => norm(r.querySelector('h3, h4, h5')?.textContent) === text);
                 return req ? [req.querySelector('input[type=file]'), req.querySelector('button[type=submit]')] : [];
                 "#,
-                vec![json!(requirement)],
+                vec![json!(requirement), json!(scope)],
             )
             .await;
         let mut parts = self.elements(&found);
         assert_eq!(
             parts.len(),
             2,
-            "no document 「{requirement}」 to attach on {}",
+            "no document 「{requirement}」 to attach{} on {}",
+            if scope.is_empty() {
+                String::new()
+            } else {
+                format!(" in {scope}")
+            },
             self.path().await
         );
         let button = parts.pop().expect("button");
@@ -455,6 +494,37 @@ impl Browser {
             .expect("choose file");
         self.click_and_wait(button, &format!("attach 「{requirement}」"))
             .await;
+    }
+
+    /// The text of the element matching the CSS `selector`, as shown.
+    pub async fn text_of(&self, selector: &str) -> String {
+        self.script(
+            "const [sel] = arguments; const el = document.querySelector(sel); return el ? norm(el.innerText) : '';",
+            vec![json!(selector)],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// The documents still marked 未添付 (required, nothing attached) inside the element
+    /// matching the CSS `scope` (the whole page when empty), by their titles.
+    pub async fn missing_documents(&self, scope: &str) -> Vec<String> {
+        let v = self
+            .script(
+                r#"
+                const [scope] = arguments;
+                const root = scope ? document.querySelector(scope) : document;
+                if (!root) return [];
+                return [...root.querySelectorAll('.requirement')]
+                  .filter(r => r.querySelector('.tag--missing'))
+                  .map(r => norm(r.querySelector('h3, h4, h5')?.textContent));
+                "#,
+                vec![json!(scope)],
+            )
+            .await;
+        serde_json::from_value(v).expect("titles")
     }
 
     /// Downloads `path` with the browser's session (a same-origin `fetch` in the page), e.g. an
