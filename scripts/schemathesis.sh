@@ -175,6 +175,9 @@ REVIEWER_TOKEN=$("$BIN" token issue "reviewer-$AUTHORITY" --data-dir "$DATA" | t
 status=0
 # Runs schemathesis over the document with a bearer token; extra arguments filter operations.
 # Each run is bounded (a hung server fails the step instead of stalling the suite).
+# One worker: with two, hypothesis parses lambda sources with ast.parse on two threads at once,
+# which this machine's CPython 3.11.7 sometimes aborts with "AST constructor recursion depth
+# mismatch" (a CPython bug, not a finding about the API; seen here on 2026-11-22).
 run_schemathesis() {
     local token=$1 rc=0
     shift
@@ -182,7 +185,7 @@ run_schemathesis() {
         run "$BASE/api/v1/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-        --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 --request-timeout 30 \
+        --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --request-timeout 30 \
         --suppress-health-check all --warnings off "$@" || rc=$?
     if [[ $rc -eq 124 ]]; then
         log "schemathesis did not finish within 240 s"

@@ -39,7 +39,7 @@ pub struct AuthorityDetails {
     pub updated_at: Option<String>,
 }
 
-async fn load_contact(
+pub(crate) async fn load_contact(
     tx: &mut Tx,
     code: &str,
 ) -> CoreResult<(AuthorityContact, String, Option<i64>)> {

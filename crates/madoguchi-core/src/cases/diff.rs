@@ -28,9 +28,9 @@ pub struct FieldChangeView {
     pub label: String,
     /// `changed`, `added` (answered only in the later version) or `removed`.
     pub change: String,
-    #[schema(value_type = Object)]
+    /// The answer before (any JSON: a string, a number, a list …; `null` when unanswered).
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The answer after.
     pub after: serde_json::Value,
 }
 
@@ -39,7 +39,6 @@ pub struct FieldChangeView {
 pub struct ItemValueView {
     pub field_id: String,
     pub label: String,
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
 }
 

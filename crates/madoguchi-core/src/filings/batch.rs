@@ -30,10 +30,8 @@ pub struct ChangeLine {
     /// Its Japanese label, e.g. 「管理者の氏名」.
     pub label: String,
     /// The registry's value when the change was entered.
-    #[schema(value_type = Object)]
     pub before: serde_json::Value,
     /// The new value.
-    #[schema(value_type = Object)]
     pub after: serde_json::Value,
 }
 

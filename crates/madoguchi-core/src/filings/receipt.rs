@@ -25,6 +25,9 @@ pub struct ReceiptCase {
     pub due_on: Option<String>,
     /// The due date in 和暦 and 西暦.
     pub due_on_ja: Option<String>,
+    /// Where to ask about this case: the authority's contact e-mail, postal address and
+    /// telephone (the last two empty when its admin has not given them).
+    pub contact: crate::admin::authority::AuthorityContact,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -81,18 +84,20 @@ pub async fn receipt(app: &App, actor: &Actor, filing_id: &str) -> CoreResult<Re
         if c.current_version_id != latest.id {
             continue;
         }
-        let authority = registry::get_authority(&mut tx, &c.authority_code).await?;
+        let (contact, _, _) =
+            crate::admin::authority::load_contact(&mut tx, &c.authority_code).await?;
         let due_on_ja = c
             .due_on
             .as_deref()
             .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .map(format_date_ja);
         reached.push(ReceiptCase {
-            authority_name: authority.name,
+            authority_name: contact.name.clone(),
             reference: c.reference,
             status: c.status,
             due_on: c.due_on,
             due_on_ja,
+            contact,
         });
     }
     let mut establishments = Vec::new();

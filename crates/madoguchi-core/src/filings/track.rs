@@ -58,7 +58,6 @@ pub struct TrackItem {
     pub updated_at: String,
     pub establishments: Vec<String>,
     /// The answer to the form's first question (tells filings of one procedure apart).
-    #[schema(value_type = Object)]
     pub first_answer: Option<serde_json::Value>,
     pub cases: Vec<TrackCase>,
     /// A draft's due date (the earliest of the authorities it goes to), once computable.

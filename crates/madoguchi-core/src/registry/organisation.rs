@@ -20,8 +20,8 @@ pub struct RegistryValueView {
     pub label: String,
     /// The value as read (dates in 和暦 and 西暦); empty when not registered.
     pub display: String,
-    /// The raw value (JSON), `null` when not registered.
-    #[schema(value_type = Object)]
+    /// The raw value (any JSON: a string, a number, an object …), `null` when not
+    /// registered.
     pub value: Value,
     /// The 変更届 item through which it changes (`manager` …), `None` when no 変更届
     /// carries it.

@@ -76,6 +76,13 @@ async fn my_page_shows_the_once_only_record_and_expiring_designations() {
         );
         assert!(html.contains("/my/changes/new?item=representative"));
         assert!(html.contains("変更届出書の記載事項ではないため"));
+        // A long page: links to each establishment's card at the top of the list.
+        assert!(
+            html.contains("aria-label=\"事業所へ移動\"")
+                && html.contains(&format!("href=\"#est-{new_est}\""))
+                && html.contains(&format!("id=\"est-{new_est}\"")),
+            "[{backend}] jump links to each establishment"
+        );
         // Without an item, the change form offers every item to choose from.
         let chooser = web.get("/my/changes/new").await;
         assert_eq!(chooser.status, 200, "[{backend}]");

@@ -31,6 +31,23 @@ async fn receipt_after_submission_and_an_optional_rating() {
             .await;
         assert_eq!(r.status, 409, "{}", r.text);
 
+        // 新宿区's admin has given its address and telephone: the receipt names them.
+        let admin = srv.api("admin-131041").await;
+        let d = admin.get("/api/v1/authorities/131041/details").await;
+        assert_eq!(d.status, 200, "{}", d.text);
+        let r = admin
+            .put(
+                "/api/v1/authorities/131041/details",
+                &json!({
+                    "name": d.body["name"],
+                    "email": d.body["email"],
+                    "address": "東京都新宿区歌舞伎町一丁目4番1号",
+                    "phone": "03-3209-1111",
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+
         // Submitting from the page lands on the receipt.
         let b = Browser::new(&srv.base_url);
         b.login_oidc("provider1").await;
@@ -73,6 +90,24 @@ async fn receipt_after_submission_and_an_optional_rating() {
             cases.iter().any(|c| c["due_on"].is_string()),
             "a 変更届 has a due date"
         );
+        let shinjuku = cases
+            .iter()
+            .find(|c| c["contact"]["code"] == "131041")
+            .expect("新宿区 reached");
+        assert_eq!(shinjuku["contact"]["phone"], "03-3209-1111");
+        assert!(
+            page.contains("お問い合わせ先")
+                && page.contains("東京都新宿区歌舞伎町一丁目4番1号")
+                && page.contains("03-3209-1111"),
+            "the receipt says whom to ask"
+        );
+        for c in cases {
+            let email = c["contact"]["email"].as_str().unwrap();
+            assert!(
+                page.contains(email),
+                "contact e-mail {email} on the receipt"
+            );
+        }
         assert!(page.contains("このあとの流れ"));
         // The question: a fieldset with a legend and five labelled radio buttons.
         assert!(page.contains("<legend") && page.contains("満足できるものでしたか"));
