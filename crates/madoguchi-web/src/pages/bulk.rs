@@ -15,6 +15,7 @@ use madoguchi_domain::procedure::{FilingData, Group, ProcedureDefinition};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::choices::{self, EstablishmentChoice, ProcedureChoice};
 use super::form::{SectionView, parse_pairs, sections_where};
 use super::form_view::{ErrorSummaryItem, FieldView};
 use super::layout::{Layout, NavItem};
@@ -28,20 +29,6 @@ pub struct NewQuery {
     #[serde(default)]
     procedure: String,
     done: Option<String>,
-}
-
-struct ProcedureChoice {
-    id: String,
-    title: String,
-    form_number: String,
-    summary: String,
-}
-
-struct EstablishmentChoice {
-    id: String,
-    name: String,
-    office_number: String,
-    services: String,
 }
 
 #[derive(Template)]
@@ -72,39 +59,10 @@ async fn new_page(
     procedure: String,
     selected: Vec<String>,
 ) -> Result<NewPage, PageError> {
-    let procedures = s
-        .app
-        .catalog
-        .list_latest()
-        .into_iter()
-        .filter(|d| d.targets.min_establishments > 0 && d.targets.max_establishments != Some(0))
-        .map(|d| ProcedureChoice {
-            id: d.id.clone(),
-            title: d.title.clone(),
-            form_number: d.form_number.clone(),
-            summary: d.summary.clone(),
-        })
-        .collect();
-    let establishments = madoguchi_core::registry::view::list(&s.app, &session.actor)
-        .await?
-        .into_iter()
-        .map(|e| EstablishmentChoice {
-            name: e.name,
-            office_number: e.office_number,
-            services: e
-                .designations
-                .iter()
-                .map(|d| {
-                    format!(
-                        "{}：{}指定（{}まで）",
-                        d.service_name, d.authority_name, d.valid_until
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("、"),
-            id: e.id,
-        })
-        .collect();
+    let procedures = choices::procedures(s, |d| {
+        d.targets.min_establishments > 0 && d.targets.max_establishments != Some(0)
+    });
+    let establishments = choices::establishments(s, &session.actor).await?;
     let batches = batch::list(&s.app, &session.actor, batch::KIND_BULK).await?;
     let mut layout = layout_for(session, "一括申請", "/bulk/new");
     layout.breadcrumbs = vec![NavItem::new("", "一括申請").current(true)];

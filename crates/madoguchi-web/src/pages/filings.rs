@@ -12,6 +12,7 @@ use madoguchi_core::filings::{self, NewFiling};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 use serde::Deserialize;
 
+use super::choices::{self, EstablishmentChoice, ProcedureChoice};
 use super::form::{
     ReviewSection, SectionView, apply_repeat_action, parse_pairs, repeat_action, review, sections,
 };
@@ -66,20 +67,6 @@ fn field_links(def: &ProcedureDefinition, filing_id: &str, paths: &[String]) -> 
         .collect()
 }
 
-struct ProcedureChoice {
-    id: String,
-    title: String,
-    form_number: String,
-    summary: String,
-}
-
-struct EstablishmentChoice {
-    id: String,
-    name: String,
-    office_number: String,
-    services: String,
-}
-
 #[derive(Template)]
 #[template(path = "pages/filing_new.html")]
 struct NewPage {
@@ -108,33 +95,8 @@ async fn new_page(
     proc_id: String,
     ests: Vec<String>,
 ) -> Result<NewPage, PageError> {
-    let procedures = s
-        .app
-        .catalog
-        .list_latest()
-        .into_iter()
-        .map(|d| ProcedureChoice {
-            id: d.id.clone(),
-            title: d.title.clone(),
-            form_number: d.form_number.clone(),
-            summary: d.summary.clone(),
-        })
-        .collect();
-    let establishments = madoguchi_core::registry::view::list(&s.app, &session.actor)
-        .await?
-        .into_iter()
-        .map(|e| EstablishmentChoice {
-            name: e.name,
-            office_number: e.office_number,
-            services: e
-                .designations
-                .iter()
-                .map(|d| format!("{}：{}指定", d.service_name, d.authority_name))
-                .collect::<Vec<_>>()
-                .join("、"),
-            id: e.id,
-        })
-        .collect();
+    let procedures = choices::procedures(s, |_| true);
+    let establishments = choices::establishments(s, &session.actor).await?;
     let mut layout = layout_for(session, "新しい届出・申請", "/filings/new");
     layout.breadcrumbs = crumbs(&[
         ("/filings", "届出・申請の一覧"),

@@ -1,37 +1,43 @@
 //! Server-rendered pages (askama templates under `templates/pages/`). Every page works without
-//! JavaScript; forms post back and redirect. One module per area: `home` (sign-in, static
-//! pages), `filings` (provider), `inbox`, `case_view`, `decisions` and `ledger` (authority staff); `form` turns procedure definitions
-//! into form fields and posted pairs back into answers.
+//! JavaScript; forms post back and redirect. One module per area, grouped below by who uses
+//! it; `form` turns procedure definitions into form fields and posted pairs back into answers.
 
-// Authority admin (issue #4, workspace part B).
-pub(crate) mod admin;
-// Provider portal part A: マイページ, change once, 一括申請, batches, draft helpers.
-pub(crate) mod batches;
-pub(crate) mod bulk;
-pub(crate) mod drafts;
-// Authority workspace (inbox, case view, decisions).
-pub(crate) mod case_view;
-pub(crate) mod decisions;
-pub(crate) mod filings;
+// Everyone: the home and static pages, sign-in (GビズID for providers, password and second
+// factor for staff), the published local rules, and the building blocks of every page.
 pub mod form;
-pub(crate) mod form_set;
-pub(crate) mod form_sheet_xlsx;
 pub mod form_view;
 pub(crate) mod home;
-pub(crate) mod inbox;
 pub mod layout;
-pub(crate) mod ledger;
 pub(crate) mod local_rules;
-pub(crate) mod my;
 pub(crate) mod oidc;
 pub(crate) mod staff_login;
-// Provider portal, part B (issue #4): receipt and satisfaction, tracking list, withdrawal
-// with confirmation, notifications and their e-mail settings.
+
+// Providers: マイページ and change once, starting and editing filings (alone or 一括申請),
+// batches of drafts, the receipt, tracking, returns answered item by item, withdrawal,
+// notifications.
+pub(crate) mod batches;
+pub(crate) mod bulk;
+pub(crate) mod choices;
+pub(crate) mod drafts;
+pub(crate) mod filings;
+pub(crate) mod my;
 pub(crate) mod notifications;
 pub(crate) mod receipt;
 pub(crate) mod return_pins;
 pub(crate) mod tracking;
 pub(crate) mod withdraw;
+
+// Both: the form set of a case (print view and .xlsx), under the case's access rules.
+pub(crate) mod form_set;
+pub(crate) mod form_sheet_xlsx;
+
+// Authority staff: the inbox, the case view and decisions, ledger linkage, and the admin's
+// 「管理」 area.
+pub(crate) mod admin;
+pub(crate) mod case_view;
+pub(crate) mod decisions;
+pub(crate) mod inbox;
+pub(crate) mod ledger;
 
 use askama::Template;
 use axum::http::StatusCode;
