@@ -146,8 +146,46 @@ pub async fn overflow(client: &Client) -> Option<String> {
     v.as_str().map(str::to_string)
 }
 
+/// Text squeezed into a column one or two characters wide at the current width (a table
+/// caption left as `table-caption` inside a stacked table, say): elements whose own text has
+/// at least four characters but whose box is narrower than two characters and taller than
+/// three lines. `None` when there is none.
+pub async fn squeezed(client: &Client) -> Option<String> {
+    let v = client
+        .execute(
+            r#"
+            const out = [];
+            for (const el of document.body.querySelectorAll('*')) {
+              const own = [...el.childNodes]
+                .filter(n => n.nodeType === Node.TEXT_NODE)
+                .map(n => n.textContent).join('').replace(/\s+/g, '');
+              if ([...own].length < 4) continue;
+              const st = getComputedStyle(el);
+              if (st.display === 'none' || st.visibility === 'hidden') continue;
+              const r = el.getBoundingClientRect();
+              const em = parseFloat(st.fontSize) || 16;
+              const line = parseFloat(st.lineHeight) || em * 1.5;
+              // The width text can use: the box less its padding and borders.
+              const inner = r.width
+                - ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth']
+                    .reduce((sum, k) => sum + (parseFloat(st[k]) || 0), 0);
+              if (r.width > 0 && inner < 2 * em && r.height > 3 * line) {
+                out.push(`${el.tagName.toLowerCase()} ${Math.round(inner)}px wide inside, ${
+                  Math.round(r.height)}px tall: "${own.slice(0, 20)}"`);
+              }
+              if (out.length >= 8) break;
+            }
+            return out.length ? out.join('; ') : null;
+            "#,
+            vec![],
+        )
+        .await
+        .expect("squeezed text check");
+    v.as_str().map(str::to_string)
+}
+
 /// Shoots the page at both widths and returns to the desktop width; returns what sticks out
-/// at 390 px, if anything.
+/// at 390 px, or what is squeezed into a one-character column there, if anything.
 pub async fn shoot(client: &Client, name: &str) -> Option<String> {
     let dir = dir();
     std::fs::create_dir_all(&dir).expect("screenshot directory");
@@ -156,12 +194,18 @@ pub async fn shoot(client: &Client, name: &str) -> Option<String> {
     for width in WIDTHS {
         set_width(client, width).await;
         if width < 600 {
-            problem = overflow(client).await.map(|p| {
-                format!(
+            let shot = dir.join(format!("{stem}-{width}.png"));
+            problem = match (overflow(client).await, squeezed(client).await) {
+                (Some(p), _) => Some(format!(
                     "page {name} is wider than a 390 px screen ({}): {p}",
-                    dir.join(format!("{stem}-{width}.png")).display()
-                )
-            });
+                    shot.display()
+                )),
+                (None, Some(p)) => Some(format!(
+                    "page {name} squeezes text into a one-character column at 390 px ({}): {p}",
+                    shot.display()
+                )),
+                (None, None) => None,
+            };
         }
         let png = capture(client).await;
         let path = dir.join(format!("{stem}-{width}.png"));
