@@ -35,7 +35,27 @@ pub async fn submit(
 ) -> CoreResult<SubmitOutcome> {
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
-    let f = load_own(&mut tx, actor, filing_id).await?;
+    let out = submit_in(app, &mut tx, actor, filing_id, idempotency_key, now).await?;
+    if out.replayed {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+        app.jobs_waker.notify_one();
+    }
+    Ok(out)
+}
+
+/// [`submit`] in the caller's transaction; the caller commits (and wakes the job worker)
+/// unless the outcome is a replay.
+pub(crate) async fn submit_in(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    filing_id: &str,
+    idempotency_key: Option<&str>,
+    now: i64,
+) -> CoreResult<SubmitOutcome> {
+    let f = load_own(tx, actor, filing_id).await?;
     actor.require_can_submit()?;
     if let Some(key) = idempotency_key {
         if key.is_empty() || key.len() > 200 {
@@ -45,14 +65,13 @@ pub async fn submit(
                 "Idempotency-Key は1〜200文字で指定してください。",
             ));
         }
-        if let Some(previous) = filings::idempotency_lookup(&mut tx, &actor.user_id, key).await? {
+        if let Some(previous) = filings::idempotency_lookup(tx, &actor.user_id, key).await? {
             if previous != filing_id {
                 return Err(CoreError::Conflict(
                     "この Idempotency-Key は別の届出の提出に使われています。".into(),
                 ));
             }
-            let version_no = filings::next_version_no(&mut tx, filing_id).await? - 1;
-            tx.rollback().await?;
+            let version_no = filings::next_version_no(tx, filing_id).await? - 1;
             return Ok(SubmitOutcome {
                 filing_id: filing_id.into(),
                 case_ids: Vec::new(),
@@ -63,11 +82,11 @@ pub async fn submit(
     }
     let def = definition_of(app, &f)?;
     let mut data = parse_data(&f.data)?;
-    let ests = filings::filing_establishments(&mut tx, filing_id).await?;
-    let linked = attachments::of_filing(&mut tx, filing_id).await?;
+    let ests = filings::filing_establishments(tx, filing_id).await?;
+    let linked = attachments::of_filing(tx, filing_id).await?;
     let present: Vec<String> = linked.iter().map(|a| a.requirement_id.clone()).collect();
     // The union of what every authority concerned asks (their local rules included).
-    let to = super::addressees(app, &mut tx, &f, def, &data, &ests).await?;
+    let to = super::addressees(app, tx, &f, def, &data, &ests).await?;
     let merged = to.merged(app, def);
     // Answers to fields an authority has since removed from its local rules are ignored.
     super::drop_retired_answers(&merged, &mut data, None, &ests);
@@ -76,11 +95,11 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
-    let version_no = filings::next_version_no(&mut tx, filing_id).await?;
+    let version_no = filings::next_version_no(tx, filing_id).await?;
     let version_id = new_id();
     let attachment_refs: Vec<_> = linked.iter().map(|a| serde_json::json!({ "attachment_id": a.attachment_id, "requirement_id": a.requirement_id })).collect();
     filings::insert_version(
-        &mut tx,
+        tx,
         &FilingVersionRow {
             id: version_id.clone(),
             filing_id: filing_id.into(),
@@ -95,10 +114,10 @@ pub async fn submit(
     .await?;
     let case_ids = match FilingStatus::parse(&f.status) {
         Some(FilingStatus::Draft) => {
-            first_submission(app, &mut tx, actor, &f, def, &data, to, &version_id, now).await?
+            first_submission(app, tx, actor, &f, def, &data, to, &version_id, now).await?
         }
         Some(FilingStatus::Submitted) => {
-            resubmission(app, &mut tx, actor, &f, def, &version_id, now).await?
+            resubmission(app, tx, actor, &f, def, &version_id, now).await?
         }
         _ => {
             return Err(CoreError::Conflict(
@@ -107,10 +126,10 @@ pub async fn submit(
         }
     };
     if let Some(key) = idempotency_key {
-        filings::idempotency_record(&mut tx, &actor.user_id, key, filing_id, now).await?;
+        filings::idempotency_record(tx, &actor.user_id, key, filing_id, now).await?;
     }
     madoguchi_db::audit::append(
-        &mut tx,
+        tx,
         now,
         &actor.user_id,
         "filing.submitted",
@@ -119,8 +138,6 @@ pub async fn submit(
         &serde_json::json!({ "version": version_no, "cases": case_ids }),
     )
     .await?;
-    tx.commit().await?;
-    app.jobs_waker.notify_one();
     Ok(SubmitOutcome {
         filing_id: filing_id.into(),
         case_ids,

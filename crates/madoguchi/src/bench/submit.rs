@@ -1,7 +1,7 @@
-//! A provider's submission over the public API, as a system-to-system client does it:
-//! with a file, the 5-request flow (upload the 200 KB PDF, start a draft, save the 2 KB of
-//! answers, link the file to its requirement, submit); without, the 3 middle-and-last
-//! requests. Every request must answer 2xx; the submit must create cases.
+//! A provider's submission over the public API, as a system-to-system client does it: in
+//! one request (`POST /api/v1/submissions`), or step by step (with a file, the 5-request
+//! flow: upload the 200 KB PDF, start a draft, save the 2 KB of answers, link the file to
+//! its requirement, submit). Every request must answer 2xx; the submit must create cases.
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
@@ -115,16 +115,9 @@ impl Submitter {
         self.send(req, &format!("{method} {path}")).await
     }
 
-    /// Uploads the 200 KB file, made unique by `seq` (files are stored by content: equal
-    /// bytes would be written once).
+    /// Uploads the 200 KB file (`POST /api/v1/attachments`).
     async fn upload(&self, seq: usize) -> anyhow::Result<String> {
-        let mut bytes = self.pdf.clone();
-        let stamp = format!("{seq:016}");
-        bytes[16..32].copy_from_slice(stamp.as_bytes());
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name("利用者への措置の一覧.pdf")
-            .mime_str("application/pdf")?;
-        let form = reqwest::multipart::Form::new().part("file", part);
+        let form = reqwest::multipart::Form::new().part("file", self.file_part(seq)?);
         let req = self
             .client
             .post(format!("{}/api/v1/attachments", self.base))
@@ -136,7 +129,50 @@ impl Submitter {
             .to_string())
     }
 
-    /// One complete submission; `seq` picks the establishment and makes the file unique.
+    /// One submission in one request (`POST /api/v1/submissions`): the answers and, with
+    /// `with_file`, the 200 KB file; created, attached and submitted in one commit.
+    pub async fn submit_one(&self, seq: usize, with_file: bool) -> anyhow::Result<()> {
+        let est = &self.establishments[seq % self.establishments.len()];
+        let filing = json!({
+            "procedure_id": PROCEDURE,
+            "establishment_ids": [est],
+            "data": { "fields": self.answers },
+        });
+        let mut form = reqwest::multipart::Form::new().part(
+            "filing",
+            reqwest::multipart::Part::text(filing.to_string()).mime_str("application/json")?,
+        );
+        if with_file {
+            form = form.part(REQUIREMENT, self.file_part(seq)?);
+        }
+        let req = self
+            .client
+            .post(format!("{}/api/v1/submissions", self.base))
+            .header("Idempotency-Key", format!("bench-one-{seq}"))
+            .multipart(form);
+        let out = self.send(req, "POST /api/v1/submissions").await?;
+        if out["replayed"].as_bool() != Some(false)
+            || out["case_ids"].as_array().is_none_or(|c| c.is_empty())
+        {
+            bail!("submission created no case: {out}");
+        }
+        Ok(())
+    }
+
+    /// The 200 KB file as a multipart part, made unique by `seq` (files are stored by
+    /// content: equal bytes would be written once).
+    fn file_part(&self, seq: usize) -> anyhow::Result<reqwest::multipart::Part> {
+        let mut bytes = self.pdf.clone();
+        let stamp = format!("{seq:016}");
+        bytes[16..32].copy_from_slice(stamp.as_bytes());
+        Ok(reqwest::multipart::Part::bytes(bytes)
+            .file_name("利用者への措置の一覧.pdf")
+            .mime_str("application/pdf")?)
+    }
+
+    /// One complete submission through the step-by-step API: with a file, the 5-request
+    /// flow (upload, start a draft, save the answers, link the file, submit); without, the
+    /// last 3. `seq` picks the establishment and makes the file unique.
     pub async fn submit(&self, seq: usize, with_file: bool) -> anyhow::Result<()> {
         let attachment = if with_file {
             Some(self.upload(seq).await?)

@@ -168,9 +168,18 @@ async fn measure(
     let warm = 10.min(opts.count.max(1));
     for with_file in [false, true] {
         let s = sub.clone();
+        // Sequence numbers (idempotency keys, file contents) apart from the measured runs'.
+        let base = if with_file {
+            2_000_000_000
+        } else {
+            1_000_000_000
+        };
         closed_loop(2, warm, opts.duration, move |seq| {
             let s = s.clone();
-            async move { s.submit(1_000_000_000 + seq, with_file).await }
+            async move {
+                s.submit_one(base + seq, with_file).await?;
+                s.submit(base + seq, with_file).await
+            }
         })
         .await
         .check("warm-up")?;
@@ -180,89 +189,47 @@ async fn measure(
     report.idle.push((name, idle));
 
     let mut seq_base = 0usize;
-    let mut peak_8 = 0.0f64;
+    let mut peak = 0.0f64;
+    let max_clients = *opts.clients.iter().max().unwrap_or(&1);
+    let ctx = Ctx {
+        opts,
+        name,
+        sub: &sub,
+        limits: &limits,
+    };
     for &clients in &opts.clients {
         for with_file in [true, false] {
-            let mut row = Row {
-                workload: if with_file {
-                    "submit + 200 KB file (5 requests)".into()
-                } else {
-                    "submit, no file (3 requests)".into()
-                },
-                backend: name,
-                clients: clients.to_string(),
-                ours: Vec::new(),
-                limit: Vec::new(),
-                target: if with_file {
-                    "≥ 70% of limit"
-                } else {
-                    "≥ 60% of limit"
-                }
-                .into(),
-                pass: None,
-                figure: None,
-            };
-            for round in 0..opts.rounds {
-                eprintln!(
-                    "[{name}] {} clients={clients} round {}",
-                    row.workload,
-                    round + 1
-                );
-                // Limit first on even rounds, ours first on odd ones.
-                for order in 0..2 {
-                    let limit_turn = (round + order) % 2 == 0;
-                    seq_base += opts.count + 1;
-                    let base = seq_base;
-                    if limit_turn {
-                        let l = limits.clone();
-                        let out = closed_loop(clients, opts.count, opts.duration, move |seq| {
-                            let l = l.clone();
-                            async move {
-                                let key = format!("k{}", base + seq);
-                                if with_file {
-                                    l.file_and_row(&key).await
-                                } else {
-                                    l.insert_row(&key).await
-                                }
-                            }
-                        })
-                        .await;
-                        out.check("limit")?;
-                        row.limit.push(out);
-                    } else {
-                        let s = sub.clone();
-                        let out = closed_loop(clients, opts.count, opts.duration, move |seq| {
-                            let s = s.clone();
-                            async move { s.submit(base + seq, with_file).await }
-                        })
-                        .await;
-                        out.check(&row.workload)?;
-                        row.ours.push(out);
-                    }
-                }
-            }
-            let need = if with_file { 0.70 } else { 0.60 };
-            row.pass = Some(row.median_ratio() >= need);
-            if with_file && clients == *opts.clients.iter().max().unwrap_or(&1) {
-                peak_8 = row.ours_rate();
-                let mut of = row.clone();
-                of.workload = "Open Forms flow (5 requests, 200 KB PDF)".into();
-                of.target = "≥ 660/s and p95 ≤ 180 ms".into();
-                of.pass =
-                    Some(of.ours_rate() >= 660.0 && of.latency(0.95) <= Duration::from_millis(180));
-                report.rows.push(row);
-                report.rows.push(of);
+            let workload = if with_file {
+                Work::One { file: true }
             } else {
-                report.rows.push(row);
+                Work::One { file: false }
+            };
+            let mut row = ctx
+                .rounds(workload, clients, with_file, &mut seq_base)
+                .await?;
+            let need = if with_file { 0.70 } else { 0.60 };
+            row.target = format!("≥ {:.0}% of limit", need * 100.0);
+            row.pass = Some(row.median_ratio() >= need);
+            if with_file && clients == max_clients {
+                peak = row.ours_rate();
             }
+            report.rows.push(row);
         }
     }
+    // The Open Forms comparison: its flow shape (5 requests) at 8 clients.
+    let mut of = ctx
+        .rounds(Work::Flow5, max_clients, true, &mut seq_base)
+        .await?;
+    of.target = "≥ 660/s and p95 ≤ 180 ms".into();
+    of.pass = Some(of.ours_rate() >= 660.0 && of.latency(0.95) <= Duration::from_millis(180));
+    report.rows.push(of);
+    let peak_8 = peak;
 
     // p99 at half the peak rate (open loop).
     if peak_8 > 0.0 {
         let rate = peak_8 / 2.0;
         let mut row = Row {
-            workload: format!("submit + file, open loop at {rate:.1}/s (half peak)"),
+            workload: format!("submit + file (1 request), open loop at {rate:.1}/s = half peak"),
             backend: name,
             clients: "open".into(),
             ours: Vec::new(),
@@ -309,6 +276,100 @@ async fn measure(
     limits.close().await;
     drop(server);
     Ok(())
+}
+
+/// What "ours" runs.
+#[derive(Clone, Copy)]
+enum Work {
+    /// `POST /api/v1/submissions`, with or without the file.
+    One { file: bool },
+    /// The 5-request flow of the step-by-step API.
+    Flow5,
+}
+
+impl Work {
+    fn label(self) -> &'static str {
+        match self {
+            Work::One { file: true } => "submit + 200 KB file (1 request)",
+            Work::One { file: false } => "submit, no file (1 request)",
+            Work::Flow5 => "Open Forms flow (5 requests, 200 KB PDF)",
+        }
+    }
+}
+
+struct Ctx<'a> {
+    opts: &'a Options,
+    name: &'static str,
+    sub: &'a Arc<Submitter>,
+    limits: &'a Arc<Limits>,
+}
+
+impl Ctx<'_> {
+    /// `rounds` × (limit, ours), the order alternating per round; the limit writes a file
+    /// and a row (`with_file`) or a row.
+    async fn rounds(
+        &self,
+        work: Work,
+        clients: usize,
+        with_file: bool,
+        seq_base: &mut usize,
+    ) -> anyhow::Result<Row> {
+        let opts = self.opts;
+        let mut row = Row {
+            workload: work.label().into(),
+            backend: self.name,
+            clients: clients.to_string(),
+            ours: Vec::new(),
+            limit: Vec::new(),
+            target: String::new(),
+            pass: None,
+            figure: None,
+        };
+        for round in 0..opts.rounds {
+            eprintln!(
+                "[{}] {} clients={clients} round {}",
+                self.name,
+                row.workload,
+                round + 1
+            );
+            for order in 0..2 {
+                *seq_base += opts.count + 1;
+                let base = *seq_base;
+                if (round + order) % 2 == 0 {
+                    let l = self.limits.clone();
+                    let out = closed_loop(clients, opts.count, opts.duration, move |seq| {
+                        let l = l.clone();
+                        async move {
+                            let key = format!("k{}", base + seq);
+                            if with_file {
+                                l.file_and_row(&key).await
+                            } else {
+                                l.insert_row(&key).await
+                            }
+                        }
+                    })
+                    .await;
+                    out.check("limit")?;
+                    row.limit.push(out);
+                } else {
+                    let s = self.sub.clone();
+                    let out = closed_loop(clients, opts.count, opts.duration, move |seq| {
+                        let s = s.clone();
+                        async move {
+                            match work {
+                                Work::One { file } => s.submit_one(base + seq, file).await,
+                                Work::Flow5 => s.submit(base + seq, true).await,
+                            }
+                        }
+                    })
+                    .await;
+                    out.check(&row.workload)?;
+                    row.ours.push(out);
+                }
+            }
+        }
+        Ok(row)
+    }
 }
 
 fn memory_row(backend: &'static str, what: &str, mb: f64, max: f64) -> Row {

@@ -8,6 +8,7 @@ mod statistics;
 
 mod backup;
 mod bad_input;
+mod bench_server;
 // Provider portal part A.
 mod bulk;
 mod bulk_accept;
