@@ -37,6 +37,7 @@ mod satisfaction;
 mod sessions;
 mod staff_login;
 mod story;
+mod submissions;
 mod sweeps;
 mod tenancy;
 mod tracking;
