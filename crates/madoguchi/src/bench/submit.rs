@@ -45,7 +45,7 @@ pub fn pdf_200k() -> Vec<u8> {
         x ^= x >> 17;
         x ^= x << 5;
         out.push(b'0' + (x % 43) as u8);
-        if out.len() % 80 == 0 {
+        if out.len().is_multiple_of(80) {
             out.push(b'\n');
         }
     }
