@@ -15,7 +15,7 @@ use crate::{Db, DbError, DbResult};
 /// copy is the database as of one committed state. `target` must not exist. The path is
 /// passed as a bound parameter, never spliced into the SQL.
 pub async fn sqlite_vacuum_into(db: &Db, target: &Path) -> DbResult<()> {
-    let Db::Sqlite(pool) = db else {
+    let Db::Sqlite(pool, _) = db else {
         return Err(DbError::Other(
             "VACUUM INTO is a SQLite backup; back up PostgreSQL with pg_basebackup or pg_dump"
                 .into(),
@@ -57,7 +57,7 @@ pub async fn open_sqlite_snapshot(path: &Path) -> DbResult<Db> {
         .max_connections(1)
         .connect_with(opts)
         .await?;
-    Ok(Db::Sqlite(pool))
+    Ok(Db::Sqlite(pool, crate::pool::WriteQueue::new()))
 }
 
 /// The database file a `sqlite:` URL names (percent-decoding and query parameters handled as

@@ -165,12 +165,25 @@ impl Api {
             .mime_str("application/pdf")
             .expect("mime");
         let form = reqwest::multipart::Form::new().part("file", part);
+        self.multipart("/api/v1/attachments", form, &[]).await
+    }
+
+    /// POSTs a multipart form with extra headers; returns the response.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let mut rb = self
             .client
-            .post(format!("{}/api/v1/attachments", self.base))
+            .post(format!("{}{}", self.base, path))
             .multipart(form);
         if let Some(t) = &self.token {
             rb = rb.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
         }
         let res = rb.send().await.expect("request");
         let status = res.status();

@@ -63,6 +63,7 @@ impl Class {
             Some(Class::SignIn)
         } else if post
             && (path == "/api/v1/attachments"
+                || path == "/api/v1/submissions"
                 || (path.starts_with("/filings/") && path.ends_with("/attachments")))
         {
             Some(Class::Upload)

@@ -192,6 +192,12 @@ pub fn table() -> Vec<RouteSpec> {
                 post(api::filings::upload_attachment)
             })
         },
+        RouteSpec {
+            large_body: true,
+            ..spec(Method::POST, "/api/v1/submissions", Provider, Api, || {
+                post(api::submissions::create_submission)
+            })
+        },
         spec(
             Method::GET,
             "/api/v1/attachments/{id}",

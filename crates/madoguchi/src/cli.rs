@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, DataArgs};
@@ -116,6 +117,39 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Server workloads: submissions over HTTP (with and without a 200 KB file, 1 and 8
+    /// clients, an open loop at half the peak rate), the Open Forms flow and the server's
+    /// memory, each against the same durable writes done directly on the storage.
+    Server {
+        /// sqlite, postgres or both. PostgreSQL: `--database-url` or
+        /// MADOGUCHI_BENCH_DATABASE_URL names a server where a database is created and dropped.
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: BackendChoice,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Time limit of each measured run, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Operation limit of each measured run.
+        #[arg(long, default_value_t = 5000)]
+        count: usize,
+        /// Client counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,8")]
+        clients: Vec<usize>,
+        /// Submissions of each open-loop round (at half the peak rate).
+        #[arg(long, default_value_t = 300)]
+        open_loop_count: usize,
+        /// Name prefix of the PostgreSQL databases created for the run (`<prefix>_<pid>`).
+        #[arg(long, default_value = "madoguchi_bench")]
+        db_prefix: String,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    Sqlite,
+    Postgres,
+    Both,
 }
 
 #[derive(Subcommand, Debug)]
@@ -373,6 +407,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             crate::bench::procedures::run(definitions, filings, rounds)?;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Server {
+                    backend,
+                    rounds,
+                    duration,
+                    count,
+                    clients,
+                    open_loop_count,
+                    db_prefix,
+                },
+        } => {
+            anyhow::ensure!(
+                !db_prefix.is_empty()
+                    && db_prefix
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "--db-prefix には英小文字・数字・_ だけを使ってください"
+            );
+            anyhow::ensure!(
+                duration.is_finite() && duration > 0.0,
+                "--duration は正の秒数で指定してください"
+            );
+            let pg_url = cli
+                .data
+                .database_url
+                .clone()
+                .or_else(|| std::env::var("MADOGUCHI_BENCH_DATABASE_URL").ok());
+            let mut backends = Vec::new();
+            if backend != BackendChoice::Postgres {
+                backends.push(crate::bench::server::BenchBackend::Sqlite);
+            }
+            if backend != BackendChoice::Sqlite {
+                let admin_url = pg_url.context(
+                    "PostgreSQL: --database-url か MADOGUCHI_BENCH_DATABASE_URL でサーバーを指定してください",
+                )?;
+                backends.push(crate::bench::server::BenchBackend::Postgres {
+                    admin_url,
+                    prefix: db_prefix,
+                });
+            }
+            let opts = crate::bench::suite::Options {
+                backends,
+                rounds: rounds.max(1),
+                duration: std::time::Duration::from_secs_f64(duration),
+                count: count.max(1),
+                clients: if clients.is_empty() {
+                    vec![1, 8]
+                } else {
+                    clients
+                },
+                bin: std::env::current_exe()?,
+                open_loop_count: open_loop_count.max(1),
+            };
+            crate::bench::suite::run(&opts).await?;
         }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);

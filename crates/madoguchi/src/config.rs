@@ -219,7 +219,8 @@ impl Config {
     }
 }
 
-fn sqlite_url(path: &Path) -> String {
+/// `sqlite://` URL of a database file.
+pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }
 

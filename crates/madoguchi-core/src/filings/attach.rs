@@ -15,6 +15,23 @@ pub async fn upload(
     content_type: &str,
     bytes: Vec<u8>,
 ) -> CoreResult<String> {
+    let row = store(app, actor, filename, content_type, bytes).await?;
+    let mut tx = app.db.begin().await?;
+    record_upload(&mut tx, actor, &row).await?;
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+/// Checks an upload and writes its bytes durably (file and directory fsynced) to the blob
+/// store; returns the row to record with [`record_upload`]. Done before the transaction, so
+/// the disk write does not hold the database's write lock.
+pub(crate) async fn store(
+    app: &App,
+    actor: &Actor,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> CoreResult<AttachmentRow> {
     let filename = sanitize_filename(filename);
     if bytes.is_empty() {
         return Err(CoreError::field(
@@ -47,36 +64,37 @@ pub async fn upload(
     let bytes = crate::uploads::check(&policy, &filename, bytes).await?;
     let size = bytes.len() as i64;
     let sha = app.blobs.put(bytes).await?;
-    let now = app.now_ms();
-    let id = new_id();
-    let mut tx = app.db.begin().await?;
-    attachments::insert_attachment(
-        &mut tx,
-        &AttachmentRow {
-            id: id.clone(),
-            sha256: sha.clone(),
-            size_bytes: size,
-            content_type: content_type.chars().take(100).collect(),
-            filename,
-            corporation_id,
-            authority_code,
-            uploaded_by: actor.user_id.clone(),
-            created_at: now,
-        },
-    )
-    .await?;
+    Ok(AttachmentRow {
+        id: new_id(),
+        sha256: sha,
+        size_bytes: size,
+        content_type: content_type.chars().take(100).collect(),
+        filename,
+        corporation_id,
+        authority_code,
+        uploaded_by: actor.user_id.clone(),
+        created_at: app.now_ms(),
+    })
+}
+
+/// Records a stored upload (row and audit event) in the caller's transaction.
+pub(crate) async fn record_upload(
+    tx: &mut madoguchi_db::Tx,
+    actor: &Actor,
+    row: &AttachmentRow,
+) -> CoreResult<()> {
+    attachments::insert_attachment(tx, row).await?;
     madoguchi_db::audit::append(
-        &mut tx,
-        now,
+        tx,
+        row.created_at,
         &actor.user_id,
         "attachment.uploaded",
         "attachment",
-        &id,
-        &serde_json::json!({ "sha256": sha, "size": size }),
+        &row.id,
+        &serde_json::json!({ "sha256": row.sha256, "size": row.size_bytes }),
     )
     .await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Links one of the corporation's uploads to a filing for a requirement of its procedure.
@@ -89,12 +107,36 @@ pub async fn link_attachment(
 ) -> CoreResult<()> {
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
-    let f = load_own(&mut tx, actor, filing_id).await?;
+    link_in(
+        app,
+        &mut tx,
+        actor,
+        filing_id,
+        attachment_id,
+        requirement_id,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`link_attachment`] in the caller's transaction.
+pub(crate) async fn link_in(
+    app: &App,
+    tx: &mut madoguchi_db::Tx,
+    actor: &Actor,
+    filing_id: &str,
+    attachment_id: &str,
+    requirement_id: &str,
+    now: i64,
+) -> CoreResult<()> {
+    let f = load_own(tx, actor, filing_id).await?;
     let standard = definition_of(app, &f)?;
     // Requirements include those of every addressee's local rules.
     let data = super::parse_data(&f.data)?;
-    let ests = madoguchi_db::filings::filing_establishments(&mut tx, filing_id).await?;
-    let to = super::addressees(app, &mut tx, &f, standard, &data, &ests).await?;
+    let ests = madoguchi_db::filings::filing_establishments(tx, filing_id).await?;
+    let to = super::addressees(app, tx, &f, standard, &data, &ests).await?;
     let def = to.merged(app, standard);
     if def.attachment(requirement_id).is_none() {
         return Err(CoreError::field(
@@ -103,7 +145,7 @@ pub async fn link_attachment(
             "添付書類の種類が正しくありません。",
         ));
     }
-    let a = attachments::get_attachment(&mut tx, attachment_id)
+    let a = attachments::get_attachment(tx, attachment_id)
         .await
         .map_err(|_| {
             CoreError::field(
@@ -120,7 +162,7 @@ pub async fn link_attachment(
         ));
     }
     // Per-filing total: each distinct file counts once, however many requirements it serves.
-    let linked = attachments::of_filing(&mut tx, filing_id).await?;
+    let linked = attachments::of_filing(tx, filing_id).await?;
     if !linked.iter().any(|l| l.attachment_id == a.id) {
         let mut seen = std::collections::HashSet::new();
         let total: u64 = linked
@@ -140,9 +182,9 @@ pub async fn link_attachment(
             ));
         }
     }
-    attachments::link(&mut tx, filing_id, attachment_id, requirement_id, now).await?;
+    attachments::link(tx, filing_id, attachment_id, requirement_id, now).await?;
     madoguchi_db::audit::append(
-        &mut tx,
+        tx,
         now,
         &actor.user_id,
         "filing.attachment_linked",
@@ -151,7 +193,6 @@ pub async fn link_attachment(
         &serde_json::json!({ "attachment": attachment_id, "requirement": requirement_id }),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

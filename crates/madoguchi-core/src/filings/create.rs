@@ -29,6 +29,20 @@ pub struct NewFiling {
 
 /// Creates a draft filing; returns its id.
 pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<String> {
+    let mut tx = app.db.begin().await?;
+    let id = create_in(app, &mut tx, actor, new).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] in the caller's transaction (a one-request submission creates, attaches and
+/// submits in one commit).
+pub(crate) async fn create_in(
+    app: &App,
+    tx: &mut madoguchi_db::Tx,
+    actor: &Actor,
+    new: NewFiling,
+) -> CoreResult<String> {
     let corp = actor.require_provider()?.to_string();
     let id = new.procedure_id.trim();
     let def = match new.procedure_version.as_deref() {
@@ -78,8 +92,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
             format!("この手続で選べる事業所は{max}件までです。"),
         ));
     }
-    let mut tx = app.db.begin().await?;
-    let own: Vec<String> = registry::list_establishments_of(&mut tx, &corp)
+    let own: Vec<String> = registry::list_establishments_of(tx, &corp)
         .await?
         .into_iter()
         .map(|e| e.id)
@@ -92,20 +105,7 @@ pub async fn create(app: &App, actor: &Actor, new: NewFiling) -> CoreResult<Stri
         ));
     }
     let data = new.data.unwrap_or_default();
-    let id = insert_draft(
-        app,
-        &mut tx,
-        actor,
-        &corp,
-        def,
-        &ids,
-        data,
-        Vec::new(),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    insert_draft(app, tx, actor, &corp, def, &ids, data, Vec::new(), None).await
 }
 
 /// Inserts a draft in the caller's transaction: the answers given, then the registry's values

@@ -3,6 +3,7 @@
 //! what the provider sees.
 
 mod attach;
+mod complete;
 // Provider portal part A: batches of drafts, change once file everywhere, bulk filing.
 pub mod batch;
 pub mod bulk;
@@ -22,6 +23,7 @@ pub mod view;
 mod withdraw;
 
 pub use attach::{detach, link_attachment, upload};
+pub use complete::{SubmittedFile, submit_complete};
 pub use create::{NewFiling, create};
 pub use download::download;
 pub use migrate::{MigrationOutcome, migrate};

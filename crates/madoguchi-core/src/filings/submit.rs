@@ -35,7 +35,29 @@ pub async fn submit(
 ) -> CoreResult<SubmitOutcome> {
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
-    let f = load_own(&mut tx, actor, filing_id).await?;
+    let out = submit_in(app, &mut tx, actor, filing_id, idempotency_key, now, None).await?;
+    if out.replayed {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+        app.jobs_waker.notify_one();
+    }
+    Ok(out)
+}
+
+/// [`submit`] in the caller's transaction; the caller commits (and wakes the job worker)
+/// unless the outcome is a replay. `reference`: a 到達番号 the caller took first with
+/// [`take_reference`] (a first submission takes one itself otherwise).
+pub(crate) async fn submit_in(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    filing_id: &str,
+    idempotency_key: Option<&str>,
+    now: i64,
+    reference: Option<String>,
+) -> CoreResult<SubmitOutcome> {
+    let f = load_own(tx, actor, filing_id).await?;
     actor.require_can_submit()?;
     if let Some(key) = idempotency_key {
         if key.is_empty() || key.len() > 200 {
@@ -45,14 +67,13 @@ pub async fn submit(
                 "Idempotency-Key は1〜200文字で指定してください。",
             ));
         }
-        if let Some(previous) = filings::idempotency_lookup(&mut tx, &actor.user_id, key).await? {
+        if let Some(previous) = filings::idempotency_lookup(tx, &actor.user_id, key).await? {
             if previous != filing_id {
                 return Err(CoreError::Conflict(
                     "この Idempotency-Key は別の届出の提出に使われています。".into(),
                 ));
             }
-            let version_no = filings::next_version_no(&mut tx, filing_id).await? - 1;
-            tx.rollback().await?;
+            let version_no = filings::next_version_no(tx, filing_id).await? - 1;
             return Ok(SubmitOutcome {
                 filing_id: filing_id.into(),
                 case_ids: Vec::new(),
@@ -63,11 +84,11 @@ pub async fn submit(
     }
     let def = definition_of(app, &f)?;
     let mut data = parse_data(&f.data)?;
-    let ests = filings::filing_establishments(&mut tx, filing_id).await?;
-    let linked = attachments::of_filing(&mut tx, filing_id).await?;
+    let ests = filings::filing_establishments(tx, filing_id).await?;
+    let linked = attachments::of_filing(tx, filing_id).await?;
     let present: Vec<String> = linked.iter().map(|a| a.requirement_id.clone()).collect();
     // The union of what every authority concerned asks (their local rules included).
-    let to = super::addressees(app, &mut tx, &f, def, &data, &ests).await?;
+    let to = super::addressees(app, tx, &f, def, &data, &ests).await?;
     let merged = to.merged(app, def);
     // Answers to fields an authority has since removed from its local rules are ignored.
     super::drop_retired_answers(&merged, &mut data, None, &ests);
@@ -76,11 +97,11 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
-    let version_no = filings::next_version_no(&mut tx, filing_id).await?;
+    let version_no = filings::next_version_no(tx, filing_id).await?;
     let version_id = new_id();
     let attachment_refs: Vec<_> = linked.iter().map(|a| serde_json::json!({ "attachment_id": a.attachment_id, "requirement_id": a.requirement_id })).collect();
     filings::insert_version(
-        &mut tx,
+        tx,
         &FilingVersionRow {
             id: version_id.clone(),
             filing_id: filing_id.into(),
@@ -95,10 +116,22 @@ pub async fn submit(
     .await?;
     let case_ids = match FilingStatus::parse(&f.status) {
         Some(FilingStatus::Draft) => {
-            first_submission(app, &mut tx, actor, &f, def, &data, to, &version_id, now).await?
+            first_submission(
+                app,
+                tx,
+                actor,
+                &f,
+                def,
+                &data,
+                to,
+                &version_id,
+                now,
+                reference,
+            )
+            .await?
         }
         Some(FilingStatus::Submitted) => {
-            resubmission(app, &mut tx, actor, &f, def, &version_id, now).await?
+            resubmission(app, tx, actor, &f, def, &version_id, now).await?
         }
         _ => {
             return Err(CoreError::Conflict(
@@ -107,10 +140,10 @@ pub async fn submit(
         }
     };
     if let Some(key) = idempotency_key {
-        filings::idempotency_record(&mut tx, &actor.user_id, key, filing_id, now).await?;
+        filings::idempotency_record(tx, &actor.user_id, key, filing_id, now).await?;
     }
     madoguchi_db::audit::append(
-        &mut tx,
+        tx,
         now,
         &actor.user_id,
         "filing.submitted",
@@ -119,14 +152,25 @@ pub async fn submit(
         &serde_json::json!({ "version": version_no, "cases": case_ids }),
     )
     .await?;
-    tx.commit().await?;
-    app.jobs_waker.notify_one();
     Ok(SubmitOutcome {
         filing_id: filing_id.into(),
         case_ids,
         version_no,
         replayed: false,
     })
+}
+
+/// Takes the next 到達番号 of the day (`YYYYMMDD-NNNNNN`) in the caller's transaction:
+/// gap-free among committed submissions. This locks the day's counter row until commit, so
+/// a transaction that also appends to the audit chain must take it before its first audit
+/// event, as a plain submission does (counter, then audit head): the other order deadlocks
+/// on PostgreSQL against a concurrent submission.
+pub(crate) async fn take_reference(app: &App, tx: &mut Tx) -> CoreResult<String> {
+    let day = crate::clock::today_jst(app.clock.as_ref())
+        .format("%Y%m%d")
+        .to_string();
+    let seq = filings::next_counter(tx, &format!("reference-{day}")).await?;
+    Ok(format!("{day}-{seq:06}"))
 }
 
 async fn first_submission(
@@ -139,6 +183,7 @@ async fn first_submission(
     to: super::Addressees,
     version_id: &str,
     now: i64,
+    reference: Option<String>,
 ) -> CoreResult<Vec<String>> {
     let due: BTreeMap<String, Option<String>> = to
         .by_authority
@@ -153,11 +198,10 @@ async fn first_submission(
             "選んだ事業所には指定がないため、提出先の自治体が決まりません。事業所の指定内容をご確認ください。",
         ));
     }
-    let day = crate::clock::today_jst(app.clock.as_ref())
-        .format("%Y%m%d")
-        .to_string();
-    let seq = filings::next_counter(tx, &format!("reference-{day}")).await?;
-    let reference = format!("{day}-{seq:06}");
+    let reference = match reference {
+        Some(r) => r,
+        None => take_reference(app, tx).await?,
+    };
     let corp = registry::get_corporation(tx, &f.corporation_id).await?;
     let mut case_ids = Vec::new();
     for (i, (authority_code, designations)) in groups.into_iter().enumerate() {

@@ -6,6 +6,7 @@
 mod audit;
 mod jobs;
 mod migrations;
+mod writers;
 
 use madoguchi_db::Db;
 use madoguchi_testing::{TestBackend, TestDb};

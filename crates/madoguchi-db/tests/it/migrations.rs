@@ -103,7 +103,7 @@ fn both_backends_have_the_same_well_formed_migrations() {
 async fn applied(db: &Db) -> Vec<(i64, bool)> {
     let sql = "SELECT version, success FROM _sqlx_migrations ORDER BY version";
     match db {
-        Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await,
+        Db::Sqlite(p, _) => sqlx::query_as(sql).fetch_all(p).await,
         Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await,
     }
     .expect("read _sqlx_migrations")

@@ -19,5 +19,7 @@ pub use filings::{content_disposition, file_response, multipart_error};
 pub(crate) mod me;
 pub mod openapi;
 pub(crate) mod procedures;
+// One-request submission (issue #6: a submission's durable work in one commit).
+pub(crate) mod submissions;
 
 pub use extract::{ApiJson, ApiMultipart, ApiQuery};

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
         super::establishments::list_establishments, super::establishments::get_establishment, super::establishments::get_corporation,
         super::filings::list_filings, super::filings::create_filing, super::filings::get_filing, super::filings::update_filing,
         super::filings::submit_filing, super::filings::withdraw_filing, super::filings::migrate_filing, super::local_rules::list_local_rules, super::filings::link_attachment,
-        super::filings::upload_attachment, super::filings::download_attachment,
+        super::filings::upload_attachment, super::filings::download_attachment, super::submissions::create_submission,
         super::inbox::list_cases, super::cases::get_case, super::cases::accept_case, super::cases::return_case, super::cases::comment_case,
         super::cases::diff_case, super::cases::assign_case, super::inbox::bulk_accept, super::inbox::list_colleagues,
         super::inbox::list_saved_filters, super::inbox::create_saved_filter, super::inbox::delete_saved_filter,

@@ -3,7 +3,12 @@
 //! number of rounds and reports the median, so a noisy machine shows as spread, not as a
 //! wrong number.
 
+pub mod limits;
+pub mod load;
 pub mod procedures;
+pub mod server;
+pub mod submit;
+pub mod suite;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ mod statistics;
 
 mod backup;
 mod bad_input;
+mod bench_server;
 // Provider portal part A.
 mod bulk;
 mod bulk_accept;
@@ -36,6 +37,7 @@ mod satisfaction;
 mod sessions;
 mod staff_login;
 mod story;
+mod submissions;
 mod sweeps;
 mod tenancy;
 mod tracking;
