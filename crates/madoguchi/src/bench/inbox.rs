@@ -61,7 +61,8 @@ pub async fn combinations(app: &App, viewer: &Actor) -> anyhow::Result<Vec<Combi
                 ..Default::default()
             },
             raw_where: format!(
-                "AND c.status IN ('submitted', 'returned') AND c.due_on >= '{}' AND c.due_on <= '{}'",
+                "AND c.status IN ('submitted', 'returned') AND COALESCE(c.due_on, '9999-12-31') >= '{0}' \
+                 AND COALESCE(c.due_on, '9999-12-31') <= '{1}' AND c.due_on >= '{0}' AND c.due_on <= '{1}'",
                 today.format("%Y-%m-%d"),
                 soon.format("%Y-%m-%d")
             ),
