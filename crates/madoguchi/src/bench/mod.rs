@@ -99,7 +99,13 @@ impl Backends {
                     .postgres
                     .clone()
                     .unwrap_or_else(|| DEFAULT_PG_URL.into());
-                let name = format!("{}_{}_{tag}", self.db_prefix, std::process::id());
+                // An unquoted identifier: letters, digits and `_` only.
+                let name = format!(
+                    "{}_{}_{}",
+                    self.db_prefix,
+                    std::process::id(),
+                    tag.replace('-', "_")
+                );
                 pg_admin(
                     &admin,
                     &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
