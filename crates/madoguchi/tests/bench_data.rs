@@ -1,7 +1,8 @@
 //! Smoke test of the data benchmarks (`madoguchi bench inbox|export|import`) at tiny sizes on
 //! SQLite, so the bench code cannot rot: the generated data satisfies the schema, the
 //! application's inbox and the raw indexed query return the same rows for every combination,
-//! and the export → import round trip keeps every row. No timing is asserted.
+//! and the export → import round trip keeps every row (also on PostgreSQL when
+//! MADOGUCHI_TEST_DATABASE_URL is set). No timing is asserted.
 
 use std::path::Path;
 
@@ -86,5 +87,37 @@ async fn export_and_import_round_trip_keep_every_row() {
     let (_, imported) = import::ours(&b, Backend::Sqlite, &bytes).await.unwrap();
     assert_eq!(imported, n);
     let (_, loaded) = import::limit(&b, Backend::Sqlite, &file).await.unwrap();
+    assert_eq!(loaded, n);
+}
+
+/// The same round trip on PostgreSQL (databases created and dropped on the test server), when
+/// MADOGUCHI_TEST_DATABASE_URL names one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_import_round_trip_keeps_every_row() {
+    let Ok(url) = std::env::var("MADOGUCHI_TEST_DATABASE_URL") else {
+        eprintln!("MADOGUCHI_TEST_DATABASE_URL not set: PostgreSQL part skipped");
+        return;
+    };
+    let exe = Path::new(env!("CARGO_BIN_EXE_madoguchi"));
+    let dir = tempfile::tempdir().unwrap();
+    let b = Backends::parse(
+        "postgres",
+        Some(url),
+        Some(dir.path().to_path_buf()),
+        "madoguchi_bench_test",
+    )
+    .unwrap();
+    let n = 300;
+    let file = dir.path().join("ledger.csv");
+    assert_eq!(
+        import::make_file(exe, &b, Backend::Postgres, n, &file)
+            .await
+            .unwrap(),
+        n
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    let (_, imported) = import::ours(&b, Backend::Postgres, &bytes).await.unwrap();
+    assert_eq!(imported, n);
+    let (_, loaded) = import::limit(&b, Backend::Postgres, &file).await.unwrap();
     assert_eq!(loaded, n);
 }
