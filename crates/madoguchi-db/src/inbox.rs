@@ -141,12 +141,17 @@ fn build(f: &InboxFilter) -> (String, Vec<Param>) {
         None => {}
     }
     if f.due_from.is_some() || f.due_to.is_some() {
+        // Also spelled on the due order's expression, so the range is one of the partial
+        // index `cases_inbox_open_due` (open cases in due order, migration 0012); the plain
+        // `due_on` conditions keep cases without a due date out.
         conditions.push("c.status IN ('submitted', 'returned')".into());
         if let Some(from) = &f.due_from {
-            conditions.push(format!("c.due_on >= {}", bind(Param::Text(from.clone()))));
+            let v = bind(Param::Text(from.clone()));
+            conditions.push(format!("c.due_on >= {v} AND {DUE_KEY} >= {v}"));
         }
         if let Some(to) = &f.due_to {
-            conditions.push(format!("c.due_on <= {}", bind(Param::Text(to.clone()))));
+            let v = bind(Param::Text(to.clone()));
+            conditions.push(format!("c.due_on <= {v} AND {DUE_KEY} <= {v}"));
         }
     }
     if f.unread_only {

@@ -143,6 +143,34 @@ pub enum BenchCommand {
         #[arg(long, default_value = "madoguchi_bench")]
         db_prefix: String,
     },
+    /// The authority inbox (a page of 50, several filters) against the raw indexed query.
+    Inbox {
+        #[command(flatten)]
+        data: BenchDataArgs,
+        /// Cases to generate (default: 1,000,000 on SQLite, 10,000,000 on PostgreSQL).
+        #[arg(long, default_value_t = 0)]
+        cases: u64,
+        /// Establishments the cases are spread over.
+        #[arg(long, default_value_t = 100_000)]
+        establishments: u64,
+        /// Requests per combination, reader count and round.
+        #[arg(long, default_value_t = 400)]
+        iterations: usize,
+    },
+    /// The Shift_JIS establishments export against the database's CSV output through iconv.
+    Export {
+        #[command(flatten)]
+        data: BenchDataArgs,
+        #[arg(long, default_value_t = 1_000_000)]
+        establishments: u64,
+    },
+    /// The ledger import with validation against the database's raw bulk load.
+    Import {
+        #[command(flatten)]
+        data: BenchDataArgs,
+        #[arg(long, default_value_t = 250_000)]
+        establishments: u64,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +178,23 @@ pub enum BackendChoice {
     Sqlite,
     Postgres,
     Both,
+}
+
+/// What the data benchmarks share.
+#[derive(clap::Args, Debug)]
+pub struct BenchDataArgs {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    pub backend: String,
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Scratch directory (default: a new one under the system's temporary directory).
+    #[arg(long)]
+    pub work_dir: Option<std::path::PathBuf>,
+    /// Name prefix of the PostgreSQL databases created and dropped (`<prefix>_<pid>_<what>`).
+    /// The server is `--database-url`, else MADOGUCHI_BENCH_DATABASE_URL, else the local one.
+    #[arg(long, default_value = "madoguchi_bench")]
+    pub db_prefix: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,7 +256,7 @@ pub struct ExportArgs {
     /// The authority's 全国地方公共団体コード.
     #[arg(long)]
     pub authority: String,
-    /// Output file.
+    /// Output file (`-`: standard output).
     #[arg(long, short)]
     pub out: PathBuf,
     /// csv or xlsx.
@@ -463,6 +508,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 open_loop_count: open_loop_count.max(1),
             };
             crate::bench::suite::run(&opts).await?;
+        }
+        Command::Bench { command } => {
+            return crate::bench::run_data(command, cli.data.database_url.clone()).await;
         }
         Command::PrintConfig => {
             println!("{}", toml::to_string_pretty(&config)?);

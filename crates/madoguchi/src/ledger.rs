@@ -107,8 +107,16 @@ pub async fn export(app: &App, kind: ExportKind, args: &ExportArgs) -> anyhow::R
         Err(e @ madoguchi_core::CoreError::Validation(_)) => return Ok(refused(&e)),
         Err(e) => return Err(e.into()),
     };
-    let mut file = std::fs::File::create(&args.out)
-        .map_err(|e| anyhow::anyhow!("{} に書き込めません: {e}", args.out.display()))?;
+    // `-`: standard output (a pipe), for streaming into another program.
+    let to_stdout = args.out.as_os_str() == "-";
+    let mut file: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(&args.out)
+                .map_err(|e| anyhow::anyhow!("{} に書き込めません: {e}", args.out.display()))?,
+        )
+    };
     let mut bytes = 0usize;
     while let Some(chunk) = stream.body.recv().await {
         match chunk {
@@ -118,12 +126,18 @@ pub async fn export(app: &App, kind: ExportKind, args: &ExportArgs) -> anyhow::R
             }
             Err(e) => {
                 drop(file);
-                let _ = std::fs::remove_file(&args.out);
+                if !to_stdout {
+                    let _ = std::fs::remove_file(&args.out);
+                }
                 anyhow::bail!("書き出しが中断しました: {e}");
             }
         }
     }
-    file.sync_all()?;
+    file.flush()?;
+    drop(file);
+    if !to_stdout {
+        std::fs::File::open(&args.out)?.sync_all()?;
+    }
     if options.on_unmappable == OnUnmappable::Skip && stream.skipped_rows > 0 {
         eprintln!(
             "注意: Shift_JIS で表せない文字を含む{}行を除きました。",
@@ -136,7 +150,11 @@ pub async fn export(app: &App, kind: ExportKind, args: &ExportArgs) -> anyhow::R
             stream.vendor_specific_cells
         );
     }
-    println!("{}: {bytes}バイト", args.out.display());
+    if to_stdout {
+        eprintln!("標準出力: {bytes}バイト");
+    } else {
+        println!("{}: {bytes}バイト", args.out.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

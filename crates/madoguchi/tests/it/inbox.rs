@@ -758,6 +758,15 @@ async fn the_inbox_orders_come_from_indexes_without_a_sort_step() {
         let mut text = base.clone();
         text.text_patterns = vec!["%新%".into()];
         variants.push(text);
+        // 7日以内 / 期限切れ in due order: one range of the open-cases index (migration 0012).
+        let mut due_soon = base.clone();
+        due_soon.sort = SortKey::Due;
+        due_soon.descending = false;
+        due_soon.due_from = Some("2026-11-22".into());
+        due_soon.due_to = Some("2026-11-29".into());
+        variants.push(due_soon.clone());
+        due_soon.due_from = None;
+        variants.push(due_soon);
         for f in variants {
             let mut tx = srv.app.db.begin_read().await.unwrap();
             let plan = explain(&mut tx, &f, true).await.unwrap();
