@@ -45,10 +45,7 @@ struct NewPage {
 
 impl NewPage {
     fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field_id == id)
-            .map(|e| e.message.as_str())
+        super::form_view::message_for(&self.errors, id)
     }
 }
 

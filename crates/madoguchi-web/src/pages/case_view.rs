@@ -121,10 +121,7 @@ pub(crate) struct CasePage {
 impl CasePage {
     /// The validation message for one control of the page, shown beside it.
     fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field_id == id)
-            .map(|e| e.message.as_str())
+        super::form_view::message_for(&self.errors, id)
     }
 }
 

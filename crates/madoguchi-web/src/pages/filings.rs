@@ -81,10 +81,7 @@ struct NewPage {
 impl NewPage {
     /// The validation message for one question, shown beside it.
     fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field_id == id)
-            .map(|e| e.message.as_str())
+        super::form_view::message_for(&self.errors, id)
     }
 }
 

@@ -98,6 +98,14 @@ pub struct ErrorSummaryItem {
     pub message: String,
 }
 
+/// The message of the summary line for the control `id`, shown beside that control.
+pub fn message_for<'a>(errors: &'a [ErrorSummaryItem], id: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.field_id == id)
+        .map(|e| e.message.as_str())
+}
+
 /// The field kinds the macros know.
 pub const FIELD_KINDS: &[&str] = &[
     "text",

@@ -39,10 +39,7 @@ struct LedgerPage {
 
 impl LedgerPage {
     fn error_for(&self, id: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field_id == id)
-            .map(|e| e.message.as_str())
+        super::form_view::message_for(&self.errors, id)
     }
 }
 

@@ -106,10 +106,7 @@ impl FormErrors {
 
     /// The message for one control.
     pub(crate) fn get(&self, id: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field_id == id)
-            .map(|e| e.message.as_str())
+        crate::pages::form_view::message_for(&self.0, id)
     }
 
     pub(crate) fn items(&self) -> &Vec<ErrorSummaryItem> {
