@@ -411,7 +411,7 @@ pub fn table() -> Vec<RouteSpec> {
             get(pages::filings::new_form)
         }),
         spec(Method::GET, "/filings/{id}", Provider, Page, || {
-            get(pages::filings::detail)
+            get(pages::filing_detail::detail)
         }),
         spec(Method::POST, "/filings/{id}", Provider, Page, || {
             post(pages::filings::save)

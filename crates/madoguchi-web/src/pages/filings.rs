@@ -1,34 +1,32 @@
 //! The provider's pages: starting a filing, the form (save, attach files, answer a return,
-//! submit), the filing's status per authority, and file downloads. The list is
-//! `tracking`, the receipt `receipt`, withdrawal `withdraw`.
+//! submit), moving a draft to the newest form version, and file downloads. The filing's page
+//! is `filing_detail`, the list `tracking`, the receipt `receipt`, withdrawal `withdraw`.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use madoguchi_core::CoreError;
-use madoguchi_core::filings::view::{CaseSummary, FilingView, Problem};
+use madoguchi_core::filings::view::{FilingView, Problem};
 use madoguchi_core::filings::{self, NewFiling};
 use madoguchi_domain::procedure::{FilingData, ProcedureDefinition};
 use serde::Deserialize;
 
 use super::choices::{self, EstablishmentChoice, ProcedureChoice};
-use super::form::{
-    ReviewSection, SectionView, apply_repeat_action, parse_pairs, repeat_action, review, sections,
-};
+use super::form::{SectionView, apply_repeat_action, parse_pairs, repeat_action, sections};
 use super::form_view::{ErrorSummaryItem, FieldView};
 use super::layout::{Layout, NavItem};
-use super::{PageError, PageResult, check_csrf, flash_for, layout_for, render};
+use super::{PageError, PageResult, check_csrf, layout_for, render};
 use crate::auth::SignedIn;
 use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct DoneQuery {
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
-fn crumbs(items: &[(&str, &str)]) -> Vec<NavItem> {
+pub(super) fn crumbs(items: &[(&str, &str)]) -> Vec<NavItem> {
     let n = items.len();
     items
         .iter()
@@ -43,7 +41,7 @@ fn crumbs(items: &[(&str, &str)]) -> Vec<NavItem> {
 
 /// Where on the form page a field path (`fields.x`, `establishments.e.x`, `attachments.x`)
 /// is answered, as a fragment (`#…`).
-fn field_anchor(path: &str) -> String {
+pub(super) fn field_anchor(path: &str) -> String {
     match path.strip_prefix("attachments.") {
         Some(req) => format!("#req-{req}"),
         None => format!("#{}", FieldView::id_for(path)),
@@ -52,12 +50,16 @@ fn field_anchor(path: &str) -> String {
 
 /// A field an authority asked to correct, or a problem that stops submission, with a link
 /// to where it is answered.
-struct FieldLink {
-    label: String,
-    href: String,
+pub(super) struct FieldLink {
+    pub(super) label: String,
+    pub(super) href: String,
 }
 
-fn field_links(def: &ProcedureDefinition, filing_id: &str, paths: &[String]) -> Vec<FieldLink> {
+pub(super) fn field_links(
+    def: &ProcedureDefinition,
+    filing_id: &str,
+    paths: &[String],
+) -> Vec<FieldLink> {
     paths
         .iter()
         .map(|p| FieldLink {
@@ -469,179 +471,6 @@ pub async fn submit(
         ))),
         Err(e) => Err(e.into()),
     }
-}
-
-/// One authority's case as the provider sees it: where it stands, in words, and what the
-/// authority wrote.
-struct AuthorityCase {
-    /// The case id (its form set: `/cases/{id}/form`).
-    id: String,
-    authority_name: String,
-    status: String,
-    reference: String,
-    version_no: i64,
-    submitted_at: String,
-    decided_at: Option<String>,
-    /// What the status means for the provider, in one sentence.
-    explanation: String,
-    messages: Vec<AuthorityMessage>,
-}
-
-struct AuthorityMessage {
-    label: &'static str,
-    at: String,
-    message: String,
-    fields: Vec<FieldLink>,
-    /// The return the provider still has to answer (highlighted).
-    open: bool,
-}
-
-fn authority_case(def: &ProcedureDefinition, filing_id: &str, c: &CaseSummary) -> AuthorityCase {
-    let explanation = match c.status.as_str() {
-        "submitted" if c.version_no > 1 => format!(
-            "修正した内容（第{}版）が届いています。自治体の審査をお待ちください。",
-            c.version_no
-        ),
-        "submitted" => "自治体で審査しています。結果が出るまでお待ちください。".to_string(),
-        "returned" => "修正の依頼があります。内容を修正して、再提出してください。".to_string(),
-        "accepted" => "受け付けられました。届け出た内容は登録情報に反映されています。".to_string(),
-        "withdrawn" => "取り下げました。この自治体での手続は終了しています。".to_string(),
-        _ => String::new(),
-    };
-    let last_return = c.events.iter().rposition(|e| e.kind == "returned");
-    let messages = c
-        .events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !e.message.trim().is_empty() && !e.internal)
-        .map(|(i, e)| AuthorityMessage {
-            label: match e.kind.as_str() {
-                "returned" => "修正の依頼",
-                "comment" => "自治体からのコメント",
-                "accepted" => "受付時のコメント",
-                "withdrawn" => "取下げの理由",
-                _ => super::event_label(&e.kind),
-            },
-            at: e.at.clone(),
-            message: e.message.clone(),
-            fields: field_links(def, filing_id, &e.fields),
-            open: c.status == "returned" && Some(i) == last_return,
-        })
-        .collect();
-    AuthorityCase {
-        id: c.id.clone(),
-        authority_name: c.authority_name.clone(),
-        status: c.status.clone(),
-        reference: c.reference.clone(),
-        version_no: c.version_no,
-        submitted_at: c.submitted_at.clone(),
-        decided_at: c.decided_at.clone(),
-        explanation,
-        messages,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "pages/filing_detail.html")]
-struct DetailPage {
-    layout: Layout,
-    filing: FilingView,
-    form_number: String,
-    review: Vec<ReviewSection>,
-    editable: bool,
-    can_submit: bool,
-    can_withdraw: bool,
-    requirement_labels: Vec<(String, String)>,
-    authorities: Vec<AuthorityCase>,
-    /// e.g. 「審査中 3か所、差戻し 1か所、受付完了 1か所」.
-    status_counts: String,
-    /// Authorities that asked for corrections (the resubmission goes to them only).
-    returned_by: Vec<String>,
-    /// What still stops submission, with a link to where to fix it.
-    problems: Vec<FieldLink>,
-    /// Who withdrew, when, why and from which authorities.
-    withdrawals: Vec<super::withdraw::WithdrawalEntry>,
-}
-
-/// `GET /filings/{id}`: status per authority, messages, answers, files.
-pub async fn detail(
-    State(s): State<AppState>,
-    SignedIn(session): SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<DoneQuery>,
-) -> PageResult {
-    let filing = filings::view::get(&s.app, &session.actor, &id).await?;
-    let def = &definition(&s, &filing)?;
-    let data: FilingData = serde_json::from_value(filing.data.clone())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let corp = session.actor.require_provider()?;
-    let registry = madoguchi_core::registry::view::snapshot_for(&s.app, corp).await?;
-    let any_returned = filing.cases.iter().any(|c| c.status == "returned");
-    let editable = filing.status == "draft" || any_returned;
-    let can_submit = editable && filing.problems.is_empty();
-    let can_withdraw = filing
-        .cases
-        .iter()
-        .any(|c| c.status == "submitted" || c.status == "returned");
-    let mut layout = layout_for(&session, &def.title, "/filings");
-    layout.breadcrumbs = crumbs(&[("/filings", "届出・申請の一覧"), ("", &def.title)]);
-    layout.flash = flash_for(q.done.as_deref());
-    let review = review(def, &data, &filing.establishments, &registry);
-    let requirement_labels = def
-        .attachments
-        .iter()
-        .map(|a| (a.id.clone(), a.label.clone()))
-        .collect();
-    // Authorities waiting for the provider come first.
-    let mut authorities: Vec<AuthorityCase> = filing
-        .cases
-        .iter()
-        .map(|c| authority_case(def, &filing.id, c))
-        .collect();
-    authorities.sort_by_key(|c| c.status != "returned");
-    let status_counts = [
-        ("returned", "差戻し"),
-        ("submitted", "審査中"),
-        ("accepted", "受付完了"),
-        ("withdrawn", "取下げ"),
-    ]
-    .iter()
-    .filter_map(|(status, label)| {
-        let n = filing.cases.iter().filter(|c| c.status == *status).count();
-        (n > 0).then(|| format!("{label} {n}か所"))
-    })
-    .collect::<Vec<_>>()
-    .join("、");
-    let returned_by = filing
-        .cases
-        .iter()
-        .filter(|c| c.status == "returned")
-        .map(|c| c.authority_name.clone())
-        .collect();
-    let problems = filing
-        .problems
-        .iter()
-        .map(|p| FieldLink {
-            label: p.message.clone(),
-            href: format!("/filings/{}/edit{}", filing.id, field_anchor(&p.field)),
-        })
-        .collect();
-    let withdrawals = super::withdraw::history(&filing);
-    Ok(render(&DetailPage {
-        withdrawals,
-        layout,
-        form_number: def.form_number.clone(),
-        filing,
-        review,
-        editable,
-        can_submit,
-        can_withdraw,
-        requirement_labels,
-        authorities,
-        status_counts,
-        returned_by,
-        problems,
-    }))
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,7 @@ pub(crate) mod batches;
 pub(crate) mod bulk;
 pub(crate) mod choices;
 pub(crate) mod drafts;
+pub(crate) mod filing_detail;
 pub(crate) mod filings;
 pub(crate) mod my;
 pub(crate) mod notifications;
