@@ -291,10 +291,38 @@ pub async fn run_data(
 ) -> anyhow::Result<std::process::ExitCode> {
     use crate::cli::BenchCommand;
     let exe = std::env::current_exe()?;
-    let data = match &command {
-        BenchCommand::Inbox { data, .. }
-        | BenchCommand::Export { data, .. }
-        | BenchCommand::Import { data, .. } => data,
+    /// The data workload asked for, with its own sizes.
+    enum Workload {
+        Inbox {
+            cases: u64,
+            establishments: u64,
+            iterations: usize,
+        },
+        Export(u64),
+        Import(u64),
+    }
+    let (data, workload) = match &command {
+        BenchCommand::Inbox {
+            data,
+            cases,
+            establishments,
+            iterations,
+        } => (
+            data,
+            Workload::Inbox {
+                cases: *cases,
+                establishments: *establishments,
+                iterations: *iterations,
+            },
+        ),
+        BenchCommand::Export {
+            data,
+            establishments,
+        } => (data, Workload::Export(*establishments)),
+        BenchCommand::Import {
+            data,
+            establishments,
+        } => (data, Workload::Import(*establishments)),
         BenchCommand::Procedures { .. } | BenchCommand::Server { .. } => {
             anyhow::bail!("not a data benchmark")
         }
@@ -307,48 +335,44 @@ pub async fn run_data(
     )?;
     std::fs::create_dir_all(&backends.work_dir)?;
     let rounds = data.rounds.max(1);
-    let result = match &command {
-        BenchCommand::Inbox {
+    let result = match workload {
+        Workload::Inbox {
             cases,
             establishments,
             iterations,
-            ..
         } => {
             inbox::run(
                 &backends,
                 &inbox::Options {
-                    cases: *cases,
-                    establishments: *establishments,
+                    cases,
+                    establishments,
                     rounds,
-                    iterations: (*iterations).max(2),
+                    iterations: iterations.max(2),
                 },
             )
             .await
         }
-        BenchCommand::Export { establishments, .. } => {
+        Workload::Export(establishments) => {
             export::run(
                 &exe,
                 &backends,
                 &export::Options {
-                    establishments: *establishments,
+                    establishments,
                     rounds,
                 },
             )
             .await
         }
-        BenchCommand::Import { establishments, .. } => {
+        Workload::Import(establishments) => {
             import::run(
                 &exe,
                 &backends,
                 &import::Options {
-                    establishments: *establishments,
+                    establishments,
                     rounds,
                 },
             )
             .await
-        }
-        BenchCommand::Procedures { .. } | BenchCommand::Server { .. } => {
-            unreachable!("handled above")
         }
     };
     clean_work_dir(&backends.work_dir);
