@@ -112,17 +112,7 @@ pub async fn start(
             Ok(Redirect::to(&format!("/batches/{id}/answers?done=bulk_created")).into_response())
         }
         Err(CoreError::Validation(errs)) => {
-            let items = errs
-                .into_iter()
-                .map(|e| ErrorSummaryItem {
-                    field_id: if e.field == "procedure_id" {
-                        "procedure".into()
-                    } else {
-                        "establishments".into()
-                    },
-                    message: e.message,
-                })
-                .collect();
+            let items = choices::summary_items(errs);
             let mut r =
                 render(&new_page(&s, &session, items, f.procedure_id, f.establishment_ids).await?);
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

@@ -3,9 +3,10 @@
 //! 「新しい届出・申請」 (`filings.rs`) and 「一括申請」 (`bulk.rs`).
 
 use madoguchi_core::Actor;
-use madoguchi_domain::procedure::ProcedureDefinition;
+use madoguchi_domain::procedure::{FieldError, ProcedureDefinition};
 
 use super::PageError;
+use super::form_view::ErrorSummaryItem;
 use crate::AppState;
 
 pub struct ProcedureChoice {
@@ -67,4 +68,20 @@ pub async fn establishments(
             id: e.id,
         })
         .collect())
+}
+
+/// The messages of a refused start, at the control they concern: the procedure choice
+/// (`#procedure`) or the establishment choice (`#establishments`).
+pub fn summary_items(errors: Vec<FieldError>) -> Vec<ErrorSummaryItem> {
+    errors
+        .into_iter()
+        .map(|e| ErrorSummaryItem {
+            field_id: if e.field == "procedure_id" {
+                "procedure".into()
+            } else {
+                "establishments".into()
+            },
+            message: e.message,
+        })
+        .collect()
 }

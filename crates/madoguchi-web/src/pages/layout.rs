@@ -210,6 +210,40 @@ impl ErrorPage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn page_links_keep_the_filter_and_leave_page_one_bare() {
+        assert!(
+            Pager::new("/filings", &[], 1, 1).is_none(),
+            "one page: no links"
+        );
+        let p = Pager::new("/filings", &[("status", "returned")], 2, 3).unwrap();
+        assert_eq!(p.prev.as_deref(), Some("/filings?status=returned"));
+        assert_eq!(p.next.as_deref(), Some("/filings?status=returned&page=3"));
+        let hrefs: Vec<&str> = p.links.iter().map(|l| l.href.as_str()).collect();
+        assert_eq!(
+            hrefs,
+            [
+                "/filings?status=returned",
+                "/filings?status=returned&page=2",
+                "/filings?status=returned&page=3"
+            ]
+        );
+        assert_eq!(
+            p.links
+                .iter()
+                .filter(|l| l.current)
+                .map(|l| l.number)
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        let first = Pager::new("/notifications", &[], 1, 2).unwrap();
+        assert_eq!(
+            (first.prev, first.next.as_deref()),
+            (None, Some("/notifications?page=2"))
+        );
+    }
+
     use super::*;
 
     fn signed_in() -> Layout {
@@ -273,5 +307,51 @@ mod tests {
         let debug = format!("{:?}", signed_in());
         assert!(!debug.contains("tok&en"));
         assert!(debug.contains("[redacted]"));
+    }
+}
+
+/// One numbered link of a list's page links.
+pub struct PageLink {
+    pub number: i64,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The page links under a list (`macros/pager.html`): previous, every page, next.
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub links: Vec<PageLink>,
+}
+
+impl Pager {
+    /// Links for page `page` of `pages` at `path`, keeping `params` (a filter) in every link;
+    /// page 1 carries no `page=`. `None` when everything fits on one page.
+    pub fn new(path: &str, params: &[(&str, &str)], page: i64, pages: i64) -> Option<Pager> {
+        if pages <= 1 {
+            return None;
+        }
+        let href = |n: i64| {
+            let mut q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if n > 1 {
+                q.push(format!("page={n}"));
+            }
+            if q.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{}", q.join("&"))
+            }
+        };
+        Some(Pager {
+            prev: (page > 1).then(|| href(page - 1)),
+            next: (page < pages).then(|| href(page + 1)),
+            links: (1..=pages)
+                .map(|n| PageLink {
+                    number: n,
+                    href: href(n),
+                    current: n == page,
+                })
+                .collect(),
+        })
     }
 }

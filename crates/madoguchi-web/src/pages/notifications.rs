@@ -12,7 +12,7 @@ use madoguchi_core::CoreError;
 use madoguchi_core::notifications::{self, EmailMode, NotificationView};
 use serde::Deserialize;
 
-use super::layout::{Layout, NavItem};
+use super::layout::{Layout, NavItem, Pager};
 use super::{PageResult, check_csrf, flash_for, layout_for, render};
 use crate::auth::SignedIn;
 use crate::state::AppState;
@@ -33,32 +33,8 @@ struct ListPage {
     unread_only: bool,
     total: i64,
     unread: i64,
-    page: i64,
-    pages: i64,
+    pager: Option<Pager>,
     mode_label: &'static str,
-}
-
-impl ListPage {
-    /// Whether `p` is the page shown.
-    fn is_current(&self, p: impl std::borrow::Borrow<i64>) -> bool {
-        *p.borrow() == self.page
-    }
-
-    fn page_href(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let page = *page.borrow();
-        let mut q = Vec::new();
-        if self.unread_only {
-            q.push("unread=1".to_string());
-        }
-        if page > 1 {
-            q.push(format!("page={page}"));
-        }
-        if q.is_empty() {
-            "/notifications".into()
-        } else {
-            format!("/notifications?{}", q.join("&"))
-        }
-    }
 }
 
 /// `GET /notifications`.
@@ -88,8 +64,12 @@ pub async fn list(
         unread_only,
         total: result.total,
         unread: result.unread,
-        page: result.page,
-        pages,
+        pager: Pager::new(
+            "/notifications",
+            if unread_only { &[("unread", "1")] } else { &[] },
+            result.page,
+            pages,
+        ),
         mode_label: mode.label(),
     }))
 }

@@ -7,7 +7,7 @@ use madoguchi_core::filings::track::{self, NextStep, TrackCase};
 use serde::Deserialize;
 
 use super::form::display;
-use super::layout::Layout;
+use super::layout::{Layout, Pager};
 use super::{PageResult, flash_for, layout_for, render};
 use crate::auth::SignedIn;
 use crate::state::AppState;
@@ -52,34 +52,9 @@ struct TrackingPage {
     status: String,
     status_label: String,
     total: i64,
-    page: i64,
-    pages: i64,
+    pager: Option<Pager>,
     first_shown: i64,
     last_shown: i64,
-}
-
-impl TrackingPage {
-    /// The list URL for another page under the current filter.
-    /// Whether `p` is the page shown.
-    fn is_current(&self, p: impl std::borrow::Borrow<i64>) -> bool {
-        *p.borrow() == self.page
-    }
-
-    fn page_href(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let page = *page.borrow();
-        let mut q = Vec::new();
-        if !self.status.is_empty() {
-            q.push(format!("status={}", self.status));
-        }
-        if page > 1 {
-            q.push(format!("page={page}"));
-        }
-        if q.is_empty() {
-            "/filings".into()
-        } else {
-            format!("/filings?{}", q.join("&"))
-        }
-    }
 }
 
 /// `GET /filings`.
@@ -152,16 +127,22 @@ pub async fn list(
         .unwrap_or_default();
     let mut layout = layout_for(&session, "届出・申請の一覧", "/filings");
     layout.flash = flash_for(q.done.as_deref());
+    let filter = [("status", result.status.as_str())];
+    let params: &[(&str, &str)] = if result.status.is_empty() {
+        &[]
+    } else {
+        &filter
+    };
+    let pager = Pager::new("/filings", params, result.page, pages);
     Ok(render(&TrackingPage {
         layout,
         last_shown: first_shown + rows.len() as i64 - 1,
         rows,
         filters,
+        pager,
         status: result.status,
         status_label,
         total: result.total,
-        page: result.page,
-        pages,
         first_shown,
     }))
 }
