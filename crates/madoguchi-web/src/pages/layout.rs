@@ -208,6 +208,52 @@ impl ErrorPage {
     }
 }
 
+/// One numbered link of a list's page links.
+pub struct PageLink {
+    pub number: i64,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The page links under a list (`macros/pager.html`): previous, every page, next.
+pub struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub links: Vec<PageLink>,
+}
+
+impl Pager {
+    /// Links for page `page` of `pages` at `path`, keeping `params` (a filter) in every link;
+    /// page 1 carries no `page=`. `None` when everything fits on one page.
+    pub fn new(path: &str, params: &[(&str, &str)], page: i64, pages: i64) -> Option<Pager> {
+        if pages <= 1 {
+            return None;
+        }
+        let href = |n: i64| {
+            let mut q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if n > 1 {
+                q.push(format!("page={n}"));
+            }
+            if q.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{}", q.join("&"))
+            }
+        };
+        Some(Pager {
+            prev: (page > 1).then(|| href(page - 1)),
+            next: (page < pages).then(|| href(page + 1)),
+            links: (1..=pages)
+                .map(|n| PageLink {
+                    number: n,
+                    href: href(n),
+                    current: n == page,
+                })
+                .collect(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -307,51 +353,5 @@ mod tests {
         let debug = format!("{:?}", signed_in());
         assert!(!debug.contains("tok&en"));
         assert!(debug.contains("[redacted]"));
-    }
-}
-
-/// One numbered link of a list's page links.
-pub struct PageLink {
-    pub number: i64,
-    pub href: String,
-    pub current: bool,
-}
-
-/// The page links under a list (`macros/pager.html`): previous, every page, next.
-pub struct Pager {
-    pub prev: Option<String>,
-    pub next: Option<String>,
-    pub links: Vec<PageLink>,
-}
-
-impl Pager {
-    /// Links for page `page` of `pages` at `path`, keeping `params` (a filter) in every link;
-    /// page 1 carries no `page=`. `None` when everything fits on one page.
-    pub fn new(path: &str, params: &[(&str, &str)], page: i64, pages: i64) -> Option<Pager> {
-        if pages <= 1 {
-            return None;
-        }
-        let href = |n: i64| {
-            let mut q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            if n > 1 {
-                q.push(format!("page={n}"));
-            }
-            if q.is_empty() {
-                path.to_string()
-            } else {
-                format!("{path}?{}", q.join("&"))
-            }
-        };
-        Some(Pager {
-            prev: (page > 1).then(|| href(page - 1)),
-            next: (page < pages).then(|| href(page + 1)),
-            links: (1..=pages)
-                .map(|n| PageLink {
-                    number: n,
-                    href: href(n),
-                    current: n == page,
-                })
-                .collect(),
-        })
     }
 }
