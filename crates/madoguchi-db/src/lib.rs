@@ -31,7 +31,7 @@ pub mod statistics;
 pub mod users;
 
 pub use error::DbError;
-pub use pool::{Backend, Db, SqliteTx, Tx, WriteQueue};
+pub use pool::{Backend, Db, PgTx, SqliteTx, Tx, WriteQueue};
 
 /// Result type of every query in this crate.
 pub type DbResult<T> = Result<T, DbError>;

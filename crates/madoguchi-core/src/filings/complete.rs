@@ -10,7 +10,7 @@ use madoguchi_db::filings;
 use super::NewFiling;
 use super::attach::{link_in, record_upload, store};
 use super::create::create_in;
-use super::submit::{SubmitOutcome, submit_in, take_reference};
+use super::submit::{SubmitOutcome, submit_in};
 use crate::{Actor, App, CoreError, CoreResult};
 
 /// A file sent with a submission, for one attachment requirement of the procedure.
@@ -63,24 +63,12 @@ pub async fn submit_complete(
     }
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
-    // The 到達番号 first: its counter is locked before the audit chain's head, in the same
-    // order as a plain submission (else the two deadlock on PostgreSQL).
-    let reference = take_reference(app, &mut tx).await?;
     let id = create_in(app, &mut tx, actor, new).await?;
     for (requirement_id, row) in &stored {
         record_upload(&mut tx, actor, row).await?;
         link_in(app, &mut tx, actor, &id, &row.id, requirement_id, now).await?;
     }
-    let out = submit_in(
-        app,
-        &mut tx,
-        actor,
-        &id,
-        idempotency_key,
-        now,
-        Some(reference),
-    )
-    .await?;
+    let out = submit_in(app, &mut tx, actor, &id, idempotency_key, now).await?;
     tx.commit().await?;
     app.jobs_waker.notify_one();
     Ok(out)

@@ -35,7 +35,7 @@ pub async fn submit(
 ) -> CoreResult<SubmitOutcome> {
     let now = app.now_ms();
     let mut tx = app.db.begin().await?;
-    let out = submit_in(app, &mut tx, actor, filing_id, idempotency_key, now, None).await?;
+    let out = submit_in(app, &mut tx, actor, filing_id, idempotency_key, now).await?;
     if out.replayed {
         tx.rollback().await?;
     } else {
@@ -46,8 +46,7 @@ pub async fn submit(
 }
 
 /// [`submit`] in the caller's transaction; the caller commits (and wakes the job worker)
-/// unless the outcome is a replay. `reference`: a 到達番号 the caller took first with
-/// [`take_reference`] (a first submission takes one itself otherwise).
+/// unless the outcome is a replay.
 pub(crate) async fn submit_in(
     app: &App,
     tx: &mut Tx,
@@ -55,7 +54,6 @@ pub(crate) async fn submit_in(
     filing_id: &str,
     idempotency_key: Option<&str>,
     now: i64,
-    reference: Option<String>,
 ) -> CoreResult<SubmitOutcome> {
     let f = load_own(tx, actor, filing_id).await?;
     actor.require_can_submit()?;
@@ -116,19 +114,7 @@ pub(crate) async fn submit_in(
     .await?;
     let case_ids = match FilingStatus::parse(&f.status) {
         Some(FilingStatus::Draft) => {
-            first_submission(
-                app,
-                tx,
-                actor,
-                &f,
-                def,
-                &data,
-                to,
-                &version_id,
-                now,
-                reference,
-            )
-            .await?
+            first_submission(app, tx, actor, &f, def, &data, to, &version_id, now).await?
         }
         Some(FilingStatus::Submitted) => {
             resubmission(app, tx, actor, &f, def, &version_id, now).await?
@@ -161,11 +147,11 @@ pub(crate) async fn submit_in(
 }
 
 /// Takes the next 到達番号 of the day (`YYYYMMDD-NNNNNN`) in the caller's transaction:
-/// gap-free among committed submissions. This locks the day's counter row until commit, so
-/// a transaction that also appends to the audit chain must take it before its first audit
-/// event, as a plain submission does (counter, then audit head): the other order deadlocks
-/// on PostgreSQL against a concurrent submission.
-pub(crate) async fn take_reference(app: &App, tx: &mut Tx) -> CoreResult<String> {
+/// gap-free among committed submissions. This locks the day's counter row until commit (on
+/// PostgreSQL a lock every submission of the day waits for), so it is taken as late as the
+/// cases need it. The audit chain's head is locked only at commit, after it, so the two are
+/// always taken in the same order.
+async fn take_reference(app: &App, tx: &mut Tx) -> CoreResult<String> {
     let day = crate::clock::today_jst(app.clock.as_ref())
         .format("%Y%m%d")
         .to_string();
@@ -183,7 +169,6 @@ async fn first_submission(
     to: super::Addressees,
     version_id: &str,
     now: i64,
-    reference: Option<String>,
 ) -> CoreResult<Vec<String>> {
     let due: BTreeMap<String, Option<String>> = to
         .by_authority
@@ -198,10 +183,7 @@ async fn first_submission(
             "選んだ事業所には指定がないため、提出先の自治体が決まりません。事業所の指定内容をご確認ください。",
         ));
     }
-    let reference = match reference {
-        Some(r) => r,
-        None => take_reference(app, tx).await?,
-    };
+    let reference = take_reference(app, tx).await?;
     let corp = registry::get_corporation(tx, &f.corporation_id).await?;
     let mut case_ids = Vec::new();
     for (i, (authority_code, designations)) in groups.into_iter().enumerate() {
